@@ -1,0 +1,10 @@
+DROP FUNCTION IF EXISTS audit_log_append_only CASCADE;
+DROP TABLE audit_log;
+DROP TABLE outbox;
+DROP TABLE refresh_tokens;
+DROP TABLE email_tokens;
+DROP TABLE user_roles;
+DROP TABLE users;
+DROP TABLE staffs;
+DROP TABLE sites;
+DROP TABLE centers;

@@ -1,0 +1,9 @@
+DROP TABLE audit_log;
+DROP TABLE outbox;
+DROP TABLE refresh_tokens;
+DROP TABLE email_tokens;
+DROP TABLE user_roles;
+DROP TABLE users;
+DROP TABLE staffs;
+DROP TABLE sites;
+DROP TABLE centers;

@@ -1,0 +1,232 @@
+//! The command line: `serve`, `worker`, `migrate`, `users add`, `openapi`.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+
+use crate::config::{Environment, Settings};
+use crate::db;
+use crate::domain::account::Role;
+use crate::domain::email_address::EmailAddress;
+use crate::domain::password;
+use crate::domain::rpps::Rpps;
+use crate::startup::{self, Application};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "consilium",
+    version,
+    about = "Request workflow service of a rare-disease reference network"
+)]
+pub struct Cli {
+    /// The directory holding default.toml and <CONSILIUM_ENV>.toml.
+    #[arg(
+        long,
+        env = "CONSILIUM_CONFIG_DIR",
+        default_value = "config",
+        global = true
+    )]
+    pub config_dir: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Runs the API and the e-mail worker.
+    Serve,
+    /// Runs the e-mail worker alone.
+    Worker,
+    /// Applies the database migrations and seeds the network.
+    Migrate,
+    /// Manages accounts.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+    /// Prints the OpenAPI document.
+    Openapi,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Creates an active, verified account (the first admin, coordinators, experts).
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        full_name: String,
+        #[arg(long)]
+        rpps: String,
+        /// requester, coordinator, expert or admin; repeatable.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        #[arg(long)]
+        site: Option<String>,
+        #[arg(long, default_value = "")]
+        specialty: String,
+        #[arg(long, default_value = "fr")]
+        language: String,
+        /// Reads the password from standard input (it never appears in the process list).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Openapi = cli.command {
+        print!("{}", crate::openapi::document());
+        return Ok(());
+    }
+    let environment = Environment::from_env()?;
+    let mut settings = Settings::load(&cli.config_dir, environment)?;
+    settings.prepare(environment)?;
+    match cli.command {
+        Command::Serve => {
+            Application::build(settings, true)
+                .await?
+                .run_until_stopped()
+                .await
+        }
+        Command::Worker => {
+            let db = startup::prepare_database(&settings).await?;
+            let worker = startup::worker(&settings, db)?;
+            tracing::info!(destination = %worker.mailer.describe(), "e-mails are delivered to");
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            let running = tokio::spawn(worker.run(stopped));
+            shutdown_signal().await;
+            stop.send(true).ok();
+            running.await?;
+            Ok(())
+        }
+        Command::Migrate => {
+            startup::prepare_database(&settings).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Users {
+            command:
+                UsersCommand::Add {
+                    email,
+                    full_name,
+                    rpps,
+                    roles,
+                    site,
+                    specialty,
+                    language,
+                    password_stdin: _,
+                },
+        } => {
+            let mut password = String::new();
+            std::io::stdin()
+                .read_to_string(&mut password)
+                .context("cannot read the password")?;
+            let password = password.trim_end_matches(['\n', '\r']).to_owned();
+            let db = startup::prepare_database(&settings).await?;
+            let id = tokio::task::spawn_blocking(move || {
+                add_user(
+                    &db,
+                    &email,
+                    &full_name,
+                    &rpps,
+                    &roles,
+                    site.as_deref(),
+                    &specialty,
+                    &language,
+                    &password,
+                )
+            })
+            .await??;
+            println!("{id}");
+            Ok(())
+        }
+        Command::Openapi => unreachable!("handled above"),
+    }
+}
+
+/// Creates an active, verified account (the `users add` command).
+#[allow(clippy::too_many_arguments)]
+pub fn add_user(
+    db: &db::Db,
+    email: &str,
+    full_name: &str,
+    rpps: &str,
+    roles: &[String],
+    site: Option<&str>,
+    specialty: &str,
+    language: &str,
+    password: &str,
+) -> anyhow::Result<String> {
+    let email = EmailAddress::parse(email).map_err(|m| anyhow::anyhow!("--email {m}"))?;
+    let rpps = Rpps::parse(rpps).map_err(|e| anyhow::anyhow!("--rpps {e}"))?;
+    let roles = roles
+        .iter()
+        .map(|r| Role::parse(r).ok_or_else(|| anyhow::anyhow!("--role {r} is not a role")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    if crate::domain::account::Language::parse(language).is_none() {
+        bail!("--language must be fr or en");
+    }
+    password::check_strength(password, &[email.as_str(), full_name, rpps.as_str()])
+        .map_err(|m| anyhow::anyhow!("the password {m}"))?;
+    let hash = crate::auth::password_hash::hash_blocking(password)?;
+    let mut conn = db.get()?;
+    let id = db::new_id();
+    db::write_transaction(&mut conn, |conn| -> anyhow::Result<()> {
+        if let Some(site) = site
+            && !db::network::site_exists(conn, site)?
+        {
+            bail!("--site {site} is not a site of the network");
+        }
+        if !db::users::find_by_email_or_rpps(conn, email.as_str(), rpps.as_str())?.is_empty() {
+            bail!("an account already uses this e-mail or RPPS");
+        }
+        let now = db::now();
+        db::users::insert(
+            conn,
+            &db::users::NewUser {
+                id: &id,
+                email: email.as_str(),
+                password_hash: &hash,
+                full_name,
+                rpps: rpps.as_str(),
+                specialty,
+                site_code: site,
+                phone: None,
+                language,
+                status: "active",
+                created_at: now,
+                email_verified_at: Some(now),
+            },
+        )?;
+        let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        db::users::set_roles(conn, &id, &names, now)?;
+        crate::audit::record(
+            conn,
+            &Default::default(),
+            "user.create_cli",
+            "user",
+            Some(&id),
+            crate::audit::Outcome::Allowed,
+        )
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(())
+    })?;
+    Ok(id)
+}
+
+async fn shutdown_signal() {
+    let terminate = async {
+        #[cfg(unix)]
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            signal.recv().await;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
+    }
+}

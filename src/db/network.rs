@@ -1,0 +1,110 @@
+//! The network's center, sites and staffs, seeded idempotently from `config/network.toml`.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::schema::{centers, sites, staffs};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = centers)]
+pub struct CenterRow {
+    pub code: String,
+    pub name: String,
+    pub time_zone: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = sites)]
+pub struct SiteRow {
+    pub code: String,
+    pub center_code: String,
+    pub name: String,
+    pub kind: String,
+    pub hospital: String,
+    pub city: String,
+    pub address: String,
+    pub departement: String,
+    pub latitude: f64,
+    pub longitude: f64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = staffs)]
+pub struct StaffRow {
+    pub code: String,
+    pub center_code: String,
+    pub name: String,
+    /// JSON array of topic names.
+    pub topics: String,
+    pub rrule: String,
+    pub dtstart: String,
+    pub start_time: String,
+    pub duration_minutes: i64,
+    pub capacity: i64,
+    pub cutoff_minutes: i64,
+    pub quorum_specialties: i64,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Inserts or updates the center, its sites and its staffs (never deletes: meetings and
+/// requests may refer to them).
+pub fn upsert(
+    conn: &mut DbConnection,
+    center: &CenterRow,
+    site_rows: &[SiteRow],
+    staff_rows: &[StaffRow],
+) -> QueryResult<()> {
+    if diesel::update(centers::table.find(&center.code))
+        .set(center)
+        .execute(conn)?
+        == 0
+    {
+        diesel::insert_into(centers::table)
+            .values(center)
+            .execute(conn)?;
+    }
+    for site in site_rows {
+        if diesel::update(sites::table.find(&site.code))
+            .set(site)
+            .execute(conn)?
+            == 0
+        {
+            diesel::insert_into(sites::table)
+                .values(site)
+                .execute(conn)?;
+        }
+    }
+    for staff in staff_rows {
+        if diesel::update(staffs::table.find(&staff.code))
+            .set(staff)
+            .execute(conn)?
+            == 0
+        {
+            diesel::insert_into(staffs::table)
+                .values(staff)
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+pub fn sites(conn: &mut DbConnection) -> QueryResult<Vec<SiteRow>> {
+    sites::table
+        .select(SiteRow::as_select())
+        .order(sites::code)
+        .load(conn)
+}
+
+pub fn site_exists(conn: &mut DbConnection, code: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(sites::table.find(code))).get_result(conn)
+}
+
+/// The staffs with their center's time zone.
+pub fn staffs_with_zone(conn: &mut DbConnection) -> QueryResult<Vec<(StaffRow, String)>> {
+    staffs::table
+        .inner_join(centers::table)
+        .select((StaffRow::as_select(), centers::time_zone))
+        .order(staffs::code)
+        .load(conn)
+}

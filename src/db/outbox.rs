@@ -1,0 +1,181 @@
+//! The e-mail outbox: rows written with the change that causes them, claimed by workers under a
+//! lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL, `BEGIN IMMEDIATE` on SQLite), never deleted.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::outbox;
+use super::{DbConnection, write_transaction};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = outbox)]
+pub struct OutboxRow {
+    pub id: String,
+    pub kind: String,
+    pub recipient: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub next_attempt_at: NaiveDateTime,
+    pub locked_until: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+}
+
+/// A rendered message waiting to be queued.
+#[derive(Debug, Clone)]
+pub struct NewEmail {
+    pub kind: String,
+    pub recipient: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+}
+
+pub fn enqueue(
+    conn: &mut DbConnection,
+    email: &NewEmail,
+    now: NaiveDateTime,
+) -> QueryResult<String> {
+    let id = super::new_id();
+    diesel::insert_into(outbox::table)
+        .values((
+            outbox::id.eq(&id),
+            outbox::kind.eq(&email.kind),
+            outbox::recipient.eq(&email.recipient),
+            outbox::subject.eq(&email.subject),
+            outbox::body_text.eq(&email.body_text),
+            outbox::body_html.eq(&email.body_html),
+            outbox::status.eq("pending"),
+            outbox::attempts.eq(0i64),
+            outbox::next_attempt_at.eq(now),
+            outbox::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(id)
+}
+
+/// How many messages of these kinds went to `recipient` since `since` (rate limits).
+pub fn count_recent(
+    conn: &mut DbConnection,
+    recipient: &str,
+    kinds: &[&str],
+    since: NaiveDateTime,
+) -> QueryResult<i64> {
+    outbox::table
+        .filter(
+            outbox::recipient
+                .eq(recipient)
+                .and(outbox::kind.eq_any(kinds))
+                .and(outbox::created_at.ge(since)),
+        )
+        .count()
+        .get_result(conn)
+}
+
+/// Claims up to `limit` due messages until `lease_until`; a worker that dies holding them
+/// loses the lease and another worker sends them later.
+pub fn claim_due(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<OutboxRow>> {
+    write_transaction(conn, |conn| {
+        let due = outbox::status
+            .eq("pending")
+            .and(outbox::next_attempt_at.le(now))
+            .and(
+                outbox::locked_until
+                    .is_null()
+                    .or(outbox::locked_until.le(now)),
+            );
+        let ids: Vec<String> = match conn {
+            DbConnection::Postgresql(pg) => outbox::table
+                .filter(due)
+                .order(outbox::next_attempt_at)
+                .limit(limit)
+                .select(outbox::id)
+                .for_update()
+                .skip_locked()
+                .load(pg)?,
+            DbConnection::Sqlite(sqlite) => outbox::table
+                .filter(due)
+                .order(outbox::next_attempt_at)
+                .limit(limit)
+                .select(outbox::id)
+                .load(sqlite)?,
+        };
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
+            .set(outbox::locked_until.eq(lease_until))
+            .execute(conn)?;
+        outbox::table
+            .filter(outbox::id.eq_any(&ids))
+            .order(outbox::next_attempt_at)
+            .select(OutboxRow::as_select())
+            .load(conn)
+    })
+}
+
+pub fn mark_sent(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(outbox::table.find(id))
+        .set((
+            outbox::status.eq("sent"),
+            outbox::sent_at.eq(now),
+            outbox::attempts.eq(outbox::attempts + 1),
+            outbox::locked_until.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Records a failed attempt: retried at `next_attempt_at`, or `dead` when `dead` is set.
+pub fn mark_failed(
+    conn: &mut DbConnection,
+    id: &str,
+    error: &str,
+    next_attempt_at: NaiveDateTime,
+    dead: bool,
+) -> QueryResult<()> {
+    diesel::update(outbox::table.find(id))
+        .set((
+            outbox::status.eq(if dead { "dead" } else { "pending" }),
+            outbox::attempts.eq(outbox::attempts + 1),
+            outbox::last_error.eq(error),
+            outbox::next_attempt_at.eq(next_attempt_at),
+            outbox::locked_until.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A page of the outbox, newest first, after the cursor `(created_at, id)`.
+pub fn list(
+    conn: &mut DbConnection,
+    status: Option<&str>,
+    before: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> QueryResult<Vec<OutboxRow>> {
+    let mut query = outbox::table
+        .select(OutboxRow::as_select())
+        .order((outbox::created_at.desc(), outbox::id.desc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some(status) = status {
+        query = query.filter(outbox::status.eq(status.to_owned()));
+    }
+    if let Some((at, id)) = before {
+        query = query.filter(
+            outbox::created_at
+                .lt(at)
+                .or(outbox::created_at.eq(at).and(outbox::id.lt(id))),
+        );
+    }
+    query.load(conn)
+}

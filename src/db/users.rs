@@ -1,0 +1,170 @@
+//! Accounts and their roles.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::schema::{user_roles, users};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub id: String,
+    pub email: String,
+    pub password_hash: String,
+    pub full_name: String,
+    pub rpps: String,
+    pub specialty: String,
+    pub site_code: Option<String>,
+    pub phone: Option<String>,
+    pub language: String,
+    pub status: String,
+    pub created_at: NaiveDateTime,
+    pub email_verified_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser<'a> {
+    pub id: &'a str,
+    pub email: &'a str,
+    pub password_hash: &'a str,
+    pub full_name: &'a str,
+    pub rpps: &'a str,
+    pub specialty: &'a str,
+    pub site_code: Option<&'a str>,
+    pub phone: Option<&'a str>,
+    pub language: &'a str,
+    pub status: &'a str,
+    pub created_at: NaiveDateTime,
+    pub email_verified_at: Option<NaiveDateTime>,
+}
+
+pub fn insert(conn: &mut DbConnection, user: &NewUser<'_>) -> QueryResult<()> {
+    diesel::insert_into(users::table)
+        .values(user)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find_by_id(conn: &mut DbConnection, id: &str) -> QueryResult<Option<UserRow>> {
+    users::table
+        .find(id)
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<UserRow>> {
+    users::table
+        .filter(users::email.eq(email))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The accounts that already hold this e-mail or this RPPS (at most two).
+pub fn find_by_email_or_rpps(
+    conn: &mut DbConnection,
+    email: &str,
+    rpps: &str,
+) -> QueryResult<Vec<UserRow>> {
+    users::table
+        .filter(users::email.eq(email).or(users::rpps.eq(rpps)))
+        .select(UserRow::as_select())
+        .load(conn)
+}
+
+pub fn roles(conn: &mut DbConnection, user_id: &str) -> QueryResult<Vec<String>> {
+    user_roles::table
+        .filter(user_roles::user_id.eq(user_id))
+        .select(user_roles::role)
+        .order(user_roles::role)
+        .load(conn)
+}
+
+/// Replaces the user's roles with `roles`.
+pub fn set_roles(
+    conn: &mut DbConnection,
+    user_id: &str,
+    roles: &[&str],
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::delete(
+        user_roles::table.filter(
+            user_roles::user_id
+                .eq(user_id)
+                .and(user_roles::role.ne_all(roles)),
+        ),
+    )
+    .execute(conn)?;
+    let current = self::roles(conn, user_id)?;
+    for role in roles
+        .iter()
+        .filter(|role| !current.iter().any(|c| c == *role))
+    {
+        diesel::insert_into(user_roles::table)
+            .values((
+                user_roles::user_id.eq(user_id),
+                user_roles::role.eq(*role),
+                user_roles::granted_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn set_status(conn: &mut DbConnection, user_id: &str, status: &str) -> QueryResult<usize> {
+    diesel::update(users::table.find(user_id))
+        .set(users::status.eq(status))
+        .execute(conn)
+}
+
+/// Confirms the e-mail of a pending account, which becomes active.
+pub fn verify_email(conn: &mut DbConnection, user_id: &str, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(users::table.find(user_id))
+        .set(users::email_verified_at.eq(now))
+        .execute(conn)?;
+    diesel::update(
+        users::table
+            .find(user_id)
+            .filter(users::status.eq("pending")),
+    )
+    .set(users::status.eq("active"))
+    .execute(conn)?;
+    Ok(())
+}
+
+pub fn set_password_hash(conn: &mut DbConnection, user_id: &str, hash: &str) -> QueryResult<()> {
+    diesel::update(users::table.find(user_id))
+        .set(users::password_hash.eq(hash))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A page of users ordered by id, after the cursor id.
+pub fn list(
+    conn: &mut DbConnection,
+    after_id: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<UserRow>> {
+    let mut query = users::table
+        .select(UserRow::as_select())
+        .order(users::id)
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after_id {
+        query = query.filter(users::id.gt(after.to_owned()));
+    }
+    query.load(conn)
+}
+
+/// Ids of the active users holding `role`.
+pub fn with_role(conn: &mut DbConnection, role: &str) -> QueryResult<Vec<UserRow>> {
+    users::table
+        .inner_join(user_roles::table)
+        .filter(user_roles::role.eq(role).and(users::status.eq("active")))
+        .select(UserRow::as_select())
+        .order(users::id)
+        .load(conn)
+}

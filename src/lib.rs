@@ -1,0 +1,19 @@
+//! Consilium: the request workflow service of a rare-disease reference network.
+
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod email;
+pub mod error;
+pub mod extract;
+pub mod middleware;
+pub mod network;
+pub mod openapi;
+pub mod outbox;
+pub mod request_context;
+pub mod routes;
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,186 @@
+//! The middleware every answer goes through: correlation id (`X-Request-Id`, generated when
+//! absent, echoed), one log line per request (method, path, status, duration — never the query
+//! or the body), security headers, and problem+json for errors raised outside handlers
+//! (unknown route, wrong method).
+
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage, ResponseError};
+use tracing::Instrument;
+
+use crate::error::{ApiError, problem_response};
+use crate::request_context::CorrelationId;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+fn incoming_request_id(req: &ServiceRequest) -> Option<String> {
+    let value = req.headers().get(REQUEST_ID)?.to_str().ok()?;
+    let valid = !value.is_empty()
+        && value.len() <= 128
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
+    valid.then(|| value.to_owned())
+}
+
+pub async fn around_every_request(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let request_id = incoming_request_id(&req).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    req.extensions_mut()
+        .insert(CorrelationId(request_id.clone()));
+    let method = req.method().clone();
+    let path = req.path().to_owned();
+    let is_docs = path.starts_with("/docs");
+    let span = tracing::info_span!("http", request_id = %request_id, %method, %path);
+    let started = Instant::now();
+
+    if method == actix_web::http::Method::TRACE {
+        let (req, _) = req.into_parts();
+        let response = problem_response(
+            actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+            "method-not-allowed",
+            "TRACE is not allowed.".into(),
+        );
+        return finish(
+            ServiceResponse::new(req, response),
+            &request_id,
+            is_docs,
+            &span,
+            started,
+        );
+    }
+
+    let response = match next.call(req).instrument(span.clone()).await {
+        Ok(response) => response.map_into_boxed_body(),
+        Err(error) => {
+            return Err(error);
+        }
+    };
+    let response = problem_for_bare_errors(response);
+    finish(response, &request_id, is_docs, &span, started)
+}
+
+fn finish(
+    mut response: ServiceResponse<BoxBody>,
+    request_id: &str,
+    is_docs: bool,
+    span: &tracing::Span,
+    started: Instant,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        headers.insert(REQUEST_ID, value);
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    if is_docs {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
+            ),
+        );
+    } else {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    let status = response.status().as_u16();
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    span.in_scope(|| {
+        if status >= 500 {
+            tracing::error!(status, elapsed_ms, "request failed");
+        } else {
+            tracing::info!(status, elapsed_ms, "request");
+        }
+    });
+    Ok(response)
+}
+
+/// Errors answered by the framework itself (404 route, 405 method) become problem+json.
+fn problem_for_bare_errors(response: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/problem+json"));
+    if is_problem {
+        return response;
+    }
+    let replacement = match status.as_u16() {
+        404 => ApiError::NotFound.error_response(),
+        405 => problem_response(
+            status,
+            "method-not-allowed",
+            "This method is not allowed here.".into(),
+        ),
+        413 => ApiError::PayloadTooLarge.error_response(),
+        _ => problem_response(
+            status,
+            "error",
+            status.canonical_reason().unwrap_or("Error").into(),
+        ),
+    };
+    let allow = response.headers().get(header::ALLOW).cloned();
+    let mut response = response.into_response(replacement);
+    if let Some(allow) = allow {
+        response.headers_mut().insert(header::ALLOW, allow);
+    }
+    response
+}
+
+/// Answers requests no route took: 405 with `Allow` when the path exists under other methods
+/// (the OpenAPI document lists every path), else 404.
+pub async fn no_route(req: actix_web::HttpRequest) -> actix_web::HttpResponse {
+    static ROUTES: std::sync::LazyLock<Vec<(actix_web::dev::ResourceDef, Vec<String>)>> =
+        std::sync::LazyLock::new(|| {
+            use utoipa::OpenApi;
+            crate::openapi::ApiDoc::openapi()
+                .paths
+                .paths
+                .iter()
+                .map(|(path, item)| {
+                    let methods = [
+                        ("GET", item.get.is_some()),
+                        ("POST", item.post.is_some()),
+                        ("PUT", item.put.is_some()),
+                        ("PATCH", item.patch.is_some()),
+                        ("DELETE", item.delete.is_some()),
+                    ]
+                    .into_iter()
+                    .filter(|(_, present)| *present)
+                    .map(|(method, _)| method.to_owned())
+                    .collect();
+                    (actix_web::dev::ResourceDef::new(path.as_str()), methods)
+                })
+                .collect()
+        });
+    match ROUTES.iter().find(|(def, _)| def.is_match(req.path())) {
+        Some((_, methods)) => {
+            let mut response = problem_response(
+                actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                format!("This path accepts {}.", methods.join(", ")),
+            );
+            if let Ok(allow) = HeaderValue::from_str(&methods.join(", ")) {
+                response.headers_mut().insert(header::ALLOW, allow);
+            }
+            response
+        }
+        None => ApiError::NotFound.error_response(),
+    }
+}

@@ -1,0 +1,35 @@
+//! Liveness and readiness probes.
+
+use actix_web::{HttpResponse, get, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db;
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+#[derive(Serialize, ToSchema)]
+pub struct HealthStatus {
+    pub status: &'static str,
+}
+
+/// 200 while the process runs.
+#[utoipa::path(tag = "operations", responses((status = 200, body = HealthStatus)))]
+#[get("/healthz")]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(HealthStatus { status: "ok" })
+}
+
+/// 200 when the database answers, else 503.
+#[utoipa::path(tag = "operations", responses(
+    (status = 200, body = HealthStatus),
+    (status = 503, body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[get("/readyz")]
+pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    state
+        .db
+        .run(|conn| db::ping(conn).map_err(|e| ApiError::Unavailable(e.to_string())))
+        .await?;
+    Ok(HttpResponse::Ok().json(HealthStatus { status: "ready" }))
+}

@@ -1,0 +1,24 @@
+//! The HTTP API: one folder per resource, one handler per endpoint.
+
+pub mod admin;
+pub mod auth;
+pub mod health;
+pub mod me;
+pub mod pagination;
+pub mod sites;
+pub mod staffs;
+
+use actix_web::web;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(health::healthz)
+        .service(health::readyz)
+        .service(
+            web::scope("/api/v1")
+                .configure(auth::configure)
+                .service(me::get_me)
+                .service(sites::list_sites)
+                .service(staffs::list_staffs)
+                .configure(admin::configure),
+        );
+}

@@ -1,0 +1,143 @@
+//! Building the application: database (migrations, network seed), HTTP server on a bound
+//! listener (port 0 in tests), and the e-mail worker.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use secrecy::ExposeSecret;
+use tokio::sync::watch;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::jwt::JwtKeys;
+use crate::auth::throttle::LoginThrottle;
+use crate::config::Settings;
+use crate::db::{self, Db};
+use crate::email::transport::Mailer;
+use crate::error::ApiError;
+use crate::network::NetworkFile;
+use crate::openapi::ApiDoc;
+use crate::outbox::Worker;
+use crate::{middleware, routes};
+
+/// What every handler shares.
+pub struct AppState {
+    pub db: Db,
+    pub settings: Arc<Settings>,
+    pub jwt: JwtKeys,
+    pub throttle: LoginThrottle,
+}
+
+/// Opens the database, applies the migrations and seeds the network.
+pub async fn prepare_database(settings: &Settings) -> anyhow::Result<Db> {
+    let db = Db::new(&settings.database_url(), &settings.db_pool_options())?;
+    let network = NetworkFile::load(&settings.network.file)?;
+    let handle = db.clone();
+    tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        let mut conn = handle
+            .get()
+            .map_err(|e| anyhow::anyhow!("database unreachable: {e}"))?;
+        db::run_migrations(&mut conn)?;
+        network.seed(&mut conn)
+    })
+    .await??;
+    Ok(db)
+}
+
+pub fn worker(settings: &Settings, db: Db) -> anyhow::Result<Worker> {
+    Ok(Worker {
+        db,
+        mailer: Mailer::from_settings(settings)?,
+        settings: settings.email.clone(),
+    })
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    worker: Option<Worker>,
+    pub db: Db,
+}
+
+impl Application {
+    /// Builds the server (and, if `with_worker`, the e-mail worker) without running them.
+    pub async fn build(settings: Settings, with_worker: bool) -> anyhow::Result<Application> {
+        let db = prepare_database(&settings).await?;
+        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
+        let port = listener.local_addr()?.port();
+        let worker = if with_worker {
+            let worker = worker(&settings, db.clone())?;
+            tracing::info!(destination = %worker.mailer.describe(), "e-mails are delivered to");
+            Some(worker)
+        } else {
+            None
+        };
+        crate::auth::password_hash::warm_up();
+        let settings = Arc::new(settings);
+        let state = web::Data::new(AppState {
+            db: db.clone(),
+            jwt: JwtKeys::new(
+                settings.auth.jwt_secret.expose_secret().as_bytes(),
+                &settings.auth.issuer,
+                settings.auth.access_token_minutes,
+            ),
+            throttle: LoginThrottle::new(
+                settings.auth.login_max_failures_per_account,
+                settings.auth.login_max_failures_per_address,
+                Duration::from_secs(settings.auth.login_lockout_seconds),
+            ),
+            settings: settings.clone(),
+        });
+        let json_limit = settings.server.json_limit_bytes;
+        let openapi = ApiDoc::openapi();
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(from_fn(middleware::around_every_request))
+                .app_data(state.clone())
+                .app_data(web::PayloadConfig::new(json_limit))
+                .app_data(
+                    web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()),
+                )
+                .configure(routes::configure)
+                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
+                .default_service(web::to(middleware::no_route))
+        })
+        .shutdown_timeout(30)
+        .listen(listener)?;
+        if settings.server.workers > 0 {
+            server = server.workers(settings.server.workers);
+        }
+        tracing::info!(
+            address = %format!("http://{}:{port}", settings.server.host),
+            docs = %format!("{}/docs/", settings.server.public_url),
+            "Consilium listening"
+        );
+        Ok(Application {
+            port,
+            server: server.run(),
+            worker,
+            db,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGINT/SIGTERM: in-flight requests finish, then the worker stops between
+    /// two messages.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let (stop_worker, stopped) = watch::channel(false);
+        let worker = self.worker.map(|worker| tokio::spawn(worker.run(stopped)));
+        let served = self.server.await;
+        stop_worker.send(true).ok();
+        if let Some(worker) = worker {
+            worker.await.ok();
+        }
+        Ok(served?)
+    }
+}

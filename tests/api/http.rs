@@ -1,0 +1,205 @@
+//! Probes, docs, errors as problem+json, correlation ids and headers.
+
+use serde_json::json;
+
+use crate::helpers::{Backend, spawn_app};
+use crate::on_both_backends;
+
+on_both_backends!(
+    probes_answer,
+    errors_are_problem_json,
+    request_ids_are_echoed_or_generated,
+    docs_are_served_offline,
+    readyz_is_503_while_the_database_is_unreachable,
+);
+
+async fn probes_answer(backend: Backend) {
+    let app = spawn_app(backend).await;
+    assert_eq!(app.get("/healthz", None).await.status, 200);
+    let ready = app.get("/readyz", None).await;
+    assert_eq!(ready.status, 200);
+    assert_eq!(ready.body["status"], "ready");
+}
+
+async fn errors_are_problem_json(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let unknown = app.get("/api/v1/nothing-here", None).await;
+    assert_eq!(unknown.status, 404);
+    assert_eq!(
+        unknown.header("content-type").unwrap(),
+        "application/problem+json"
+    );
+    assert_eq!(unknown.body["status"], 404);
+
+    let wrong_method = app
+        .send(app.client.delete(app.url("/api/v1/auth/login")))
+        .await;
+    assert_eq!(wrong_method.status, 405);
+    assert_eq!(wrong_method.header("allow").unwrap(), "POST");
+    assert_eq!(
+        wrong_method.header("content-type").unwrap(),
+        "application/problem+json"
+    );
+
+    let malformed = app
+        .send(
+            app.client
+                .post(app.url("/api/v1/auth/login"))
+                .header("content-type", "application/json")
+                .body("{\"email\": "),
+        )
+        .await;
+    assert_eq!(malformed.status, 400);
+    assert_eq!(malformed.body["type"], "/problems/bad-request");
+
+    let not_json = app
+        .send(
+            app.client
+                .post(app.url("/api/v1/auth/login"))
+                .header("content-type", "text/plain")
+                .body("hello"),
+        )
+        .await;
+    assert_eq!(not_json.status, 415);
+
+    let huge = "x".repeat(app.settings.server.json_limit_bytes + 10);
+    let too_large = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"email": huge, "password": "x"}),
+        )
+        .await;
+    assert_eq!(too_large.status, 413);
+    assert_eq!(
+        too_large.header("content-type").unwrap(),
+        "application/problem+json"
+    );
+
+    let wrong_type = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"email": 42, "password": "x"}),
+        )
+        .await;
+    assert_eq!(wrong_type.status, 422);
+    assert_eq!(wrong_type.invalid_fields(), vec!["email"]);
+
+    let trace = app
+        .send(
+            app.client
+                .request(reqwest::Method::TRACE, app.url("/healthz")),
+        )
+        .await;
+    assert_eq!(trace.status, 405);
+}
+
+async fn request_ids_are_echoed_or_generated(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let echoed = app
+        .send(
+            app.client
+                .get(app.url("/healthz"))
+                .header("x-request-id", "abc-123"),
+        )
+        .await;
+    assert_eq!(echoed.header("x-request-id").unwrap(), "abc-123");
+    let generated = app.get("/healthz", None).await;
+    assert_eq!(generated.header("x-request-id").unwrap().len(), 36);
+    let hostile = app
+        .send(
+            app.client
+                .get(app.url("/healthz"))
+                .header("x-request-id", "a b\"<script>"),
+        )
+        .await;
+    assert_ne!(hostile.header("x-request-id").unwrap(), "a b\"<script>");
+    assert_eq!(generated.header("cache-control").unwrap(), "no-store");
+    assert_eq!(
+        generated.header("x-content-type-options").unwrap(),
+        "nosniff"
+    );
+    assert_eq!(generated.header("referrer-policy").unwrap(), "no-referrer");
+}
+
+async fn docs_are_served_offline(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let openapi = app.get("/openapi.json", None).await;
+    assert_eq!(openapi.status, 200);
+    assert_eq!(openapi.body["info"]["title"], "Consilium API");
+    assert!(openapi.body["paths"]["/api/v1/auth/register"]["post"].is_object());
+
+    let page = app.client.get(app.url("/docs/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.headers().get("content-security-policy").is_some());
+    let html = page.text().await.unwrap();
+    assert!(html.contains("swagger-ui"), "{html}");
+    // Every script and stylesheet comes from the binary itself, not from the internet.
+    assert!(
+        !html.contains("https://"),
+        "the docs page must not load anything remote"
+    );
+    let bundle = app
+        .client
+        .get(app.url("/docs/swagger-ui-bundle.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bundle.status(), 200);
+}
+
+async fn readyz_is_503_while_the_database_is_unreachable(backend: Backend) {
+    let Backend::Postgres(server) = backend.clone() else {
+        // An embedded SQLite file cannot become unreachable while the process holds it open.
+        return;
+    };
+    let app = spawn_app(backend).await;
+    let name = app.database_url.rsplit('/').next().unwrap().to_owned();
+    let admin = |sql: String| {
+        let server = server.clone();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                use diesel::Connection;
+                use diesel::connection::SimpleConnection;
+                diesel::PgConnection::establish(&server)
+                    .unwrap()
+                    .batch_execute(&sql)
+                    .unwrap()
+            })
+            .await
+            .unwrap()
+        }
+    };
+    admin(format!(
+        "ALTER DATABASE {name} ALLOW_CONNECTIONS false; \
+         SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid();"
+    ))
+    .await;
+    let down = app.get("/readyz", None).await;
+    assert_eq!(down.status, 503);
+    assert_eq!(
+        down.header("content-type").unwrap(),
+        "application/problem+json"
+    );
+    assert_eq!(app.get("/healthz", None).await.status, 200);
+    let login = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"email": "a@chu.fr", "password": "whatever-pass"}),
+        )
+        .await;
+    assert_eq!(
+        login.status, 503,
+        "a database fault is a 503, never a 500: {:?}",
+        login.body
+    );
+
+    admin(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true")).await;
+    assert_eq!(
+        app.get("/readyz", None).await.status,
+        200,
+        "the service recovers on its own"
+    );
+}

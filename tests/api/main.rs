@@ -1,0 +1,10 @@
+//! Black-box tests of the API over real HTTP, on SQLite and on PostgreSQL.
+
+mod helpers;
+
+mod accounts;
+mod cli;
+mod http;
+mod openapi;
+mod outbox;
+mod sessions;
