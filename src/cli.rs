@@ -95,10 +95,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let worker = startup::worker(&settings, db)?;
             tracing::info!(destination = %worker.mailer.describe(), "e-mails are delivered to");
             let (stop, stopped) = tokio::sync::watch::channel(false);
+            let calendar = tokio::spawn(crate::calendar::keep_topped_up(
+                worker.db.clone(),
+                stopped.clone(),
+            ));
             let running = tokio::spawn(worker.run(stopped));
             shutdown_signal().await;
             stop.send(true).ok();
             running.await?;
+            calendar.await?;
             Ok(())
         }
         Command::Migrate => {

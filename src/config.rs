@@ -71,6 +71,10 @@ pub struct DatabaseSettings {
 #[derive(Debug, Clone, Deserialize)]
 pub struct StorageSettings {
     pub dir: PathBuf,
+    /// Largest attachment accepted (413 beyond).
+    pub max_attachment_bytes: u64,
+    /// Largest total of a request's attachments (413 beyond).
+    pub max_request_attachments_bytes: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -147,6 +151,10 @@ impl Settings {
         } else {
             url.to_owned()
         }
+    }
+
+    pub fn attachments_dir(&self) -> PathBuf {
+        self.storage.dir.join("attachments")
     }
 
     pub fn mail_dir(&self) -> PathBuf {

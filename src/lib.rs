@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod calendar;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -9,6 +10,7 @@ pub mod domain;
 pub mod email;
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 pub mod middleware;
 pub mod network;
 pub mod openapi;
@@ -17,3 +19,4 @@ pub mod request_context;
 pub mod routes;
 pub mod startup;
 pub mod telemetry;
+pub mod workflow;

@@ -42,7 +42,10 @@ pub async fn prepare_database(settings: &Settings) -> anyhow::Result<Db> {
             .get()
             .map_err(|e| anyhow::anyhow!("database unreachable: {e}"))?;
         db::run_migrations(&mut conn)?;
-        network.seed(&mut conn)
+        network.seed(&mut conn)?;
+        crate::calendar::top_up(&mut conn, chrono::Utc::now())
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(())
     })
     .await??;
     Ok(db)
@@ -132,11 +135,17 @@ impl Application {
     /// two messages.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let (stop_worker, stopped) = watch::channel(false);
+        let calendar = self.worker.as_ref().map(|_| {
+            tokio::spawn(crate::calendar::keep_topped_up(
+                self.db.clone(),
+                stopped.clone(),
+            ))
+        });
         let worker = self.worker.map(|worker| tokio::spawn(worker.run(stopped)));
         let served = self.server.await;
         stop_worker.send(true).ok();
-        if let Some(worker) = worker {
-            worker.await.ok();
+        for task in [worker, calendar].into_iter().flatten() {
+            task.await.ok();
         }
         Ok(served?)
     }

@@ -1,9 +1,15 @@
 //! Every diesel line of the service: the connection enum over SQLite and PostgreSQL, the pool,
 //! the embedded migrations, and one module per table.
 
+pub mod attachments;
 pub mod audit;
+pub mod idempotency;
+pub mod meetings;
+pub mod messages;
 pub mod network;
+pub mod opinions;
 pub mod outbox;
+pub mod requests;
 pub mod schema;
 pub mod tokens;
 pub mod users;

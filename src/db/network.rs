@@ -108,3 +108,34 @@ pub fn staffs_with_zone(conn: &mut DbConnection) -> QueryResult<Vec<(StaffRow, S
         .order(staffs::code)
         .load(conn)
 }
+
+pub fn center_time_zone(conn: &mut DbConnection, center: &str) -> QueryResult<String> {
+    centers::table
+        .find(center)
+        .select(centers::time_zone)
+        .first(conn)
+}
+
+/// The single center this instance serves (the first in the table).
+pub fn center(conn: &mut DbConnection) -> QueryResult<CenterRow> {
+    centers::table
+        .select(CenterRow::as_select())
+        .order(centers::code)
+        .first(conn)
+}
+
+pub fn staff(conn: &mut DbConnection, code: &str) -> QueryResult<Option<StaffRow>> {
+    staffs::table
+        .find(code)
+        .select(StaffRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn staff_name(conn: &mut DbConnection, code: &str) -> QueryResult<Option<String>> {
+    staffs::table
+        .find(code)
+        .select(staffs::name)
+        .first(conn)
+        .optional()
+}

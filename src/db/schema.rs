@@ -126,14 +126,147 @@ diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(email_tokens -> users (user_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 
+diesel::table! {
+    staff_experts (staff_code, user_id) {
+        staff_code -> Text,
+        user_id -> Text,
+    }
+}
+
+diesel::table! {
+    meetings (id) {
+        id -> Text,
+        staff_code -> Text,
+        starts_at -> Timestamp,
+        duration_minutes -> BigInt,
+        status -> Text,
+        capacity -> BigInt,
+        video_url -> Nullable<Text>,
+        occurrence -> Nullable<Text>,
+        attendance -> Nullable<Text>,
+        quorum_met -> Nullable<Bool>,
+        held_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reference_counters (center_code, year) {
+        center_code -> Text,
+        year -> BigInt,
+        last_value -> BigInt,
+    }
+}
+
+diesel::table! {
+    requests (id) {
+        id -> Text,
+        reference -> Text,
+        center_code -> Text,
+        requester_id -> Text,
+        status -> Text,
+        version -> BigInt,
+        topic -> Nullable<Text>,
+        urgency -> Text,
+        form -> Text,
+        staff_code -> Nullable<Text>,
+        proposed_meeting_id -> Nullable<Text>,
+        meeting_id -> Nullable<Text>,
+        rejection_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        submitted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    request_events (id) {
+        id -> Text,
+        request_id -> Text,
+        at -> Timestamp,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        actor_id -> Nullable<Text>,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    messages (id) {
+        id -> Text,
+        request_id -> Text,
+        author_id -> Text,
+        author_role -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    attachments (id) {
+        id -> Text,
+        request_id -> Text,
+        uploaded_by -> Text,
+        filename -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        sha256 -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    opinions (id) {
+        id -> Text,
+        request_id -> Text,
+        version -> BigInt,
+        status -> Text,
+        content -> Text,
+        author_id -> Text,
+        validated_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (user_id, idempotency_key, endpoint) {
+        user_id -> Text,
+        idempotency_key -> Text,
+        endpoint -> Text,
+        request_hash -> Text,
+        response_status -> BigInt,
+        response_body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(meetings -> staffs (staff_code));
+diesel::joinable!(requests -> users (requester_id));
+diesel::joinable!(request_events -> requests (request_id));
+diesel::joinable!(messages -> requests (request_id));
+diesel::joinable!(messages -> users (author_id));
+diesel::joinable!(attachments -> requests (request_id));
+diesel::joinable!(opinions -> requests (request_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     centers,
     sites,
-    staffs,
-    users,
     user_roles,
     email_tokens,
     refresh_tokens,
     outbox,
     audit_log,
+    staff_experts,
+    meetings,
+    reference_counters,
+    requests,
+    request_events,
+    messages,
+    attachments,
+    opinions,
+    idempotency_keys,
+    users,
+    staffs,
 );

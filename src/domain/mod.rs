@@ -3,5 +3,9 @@
 pub mod account;
 pub mod departement;
 pub mod email_address;
+pub mod opinion;
 pub mod password;
+pub mod recurrence;
+pub mod request_form;
+pub mod request_status;
 pub mod rpps;

@@ -18,13 +18,27 @@ pub enum EmailKind {
     VerifyEmail,
     PasswordReset,
     RegistrationAttempt,
+    RequestSubmitted,
+    RequestSubmittedCoordinator,
+    RequestScheduled,
+    InfoRequested,
+    RequesterAnswered,
+    RequestRejected,
+    OpinionDelivered,
 }
 
 impl EmailKind {
-    pub const ALL: [EmailKind; 3] = [
+    pub const ALL: [EmailKind; 10] = [
         EmailKind::VerifyEmail,
         EmailKind::PasswordReset,
         EmailKind::RegistrationAttempt,
+        EmailKind::RequestSubmitted,
+        EmailKind::RequestSubmittedCoordinator,
+        EmailKind::RequestScheduled,
+        EmailKind::InfoRequested,
+        EmailKind::RequesterAnswered,
+        EmailKind::RequestRejected,
+        EmailKind::OpinionDelivered,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -32,6 +46,13 @@ impl EmailKind {
             EmailKind::VerifyEmail => "verify_email",
             EmailKind::PasswordReset => "password_reset",
             EmailKind::RegistrationAttempt => "registration_attempt",
+            EmailKind::RequestSubmitted => "request_submitted",
+            EmailKind::RequestSubmittedCoordinator => "request_submitted_coordinator",
+            EmailKind::RequestScheduled => "request_scheduled",
+            EmailKind::InfoRequested => "info_requested",
+            EmailKind::RequesterAnswered => "requester_answered",
+            EmailKind::RequestRejected => "request_rejected",
+            EmailKind::OpinionDelivered => "opinion_delivered",
         }
     }
 }
@@ -49,8 +70,18 @@ macro_rules! templates {
     };
 }
 
-const TEMPLATE_FILES: &[(&str, &str)] =
-    templates!["verify_email", "password_reset", "registration_attempt"];
+const TEMPLATE_FILES: &[(&str, &str)] = templates![
+    "verify_email",
+    "password_reset",
+    "registration_attempt",
+    "request_submitted",
+    "request_submitted_coordinator",
+    "request_scheduled",
+    "info_requested",
+    "requester_answered",
+    "request_rejected",
+    "opinion_delivered",
+];
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
@@ -100,6 +131,83 @@ pub fn queue<C: Serialize>(
     Ok(db::outbox::enqueue(conn, &email, db::now())?)
 }
 
+/// A meeting's start as people read it, in the center's time zone and the reader's language:
+/// "mercredi 2 décembre 2026 à 14:00" / "Wednesday 2 December 2026 at 14:00".
+pub fn local_date(
+    starts_at: chrono::NaiveDateTime,
+    time_zone: chrono_tz::Tz,
+    language: Language,
+) -> String {
+    use chrono::{Datelike, Timelike};
+    let local = starts_at.and_utc().with_timezone(&time_zone);
+    let weekday = local.weekday().num_days_from_monday() as usize;
+    let month = local.month0() as usize;
+    match language {
+        Language::Fr => {
+            const DAYS: [&str; 7] = [
+                "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+            ];
+            const MONTHS: [&str; 12] = [
+                "janvier",
+                "février",
+                "mars",
+                "avril",
+                "mai",
+                "juin",
+                "juillet",
+                "août",
+                "septembre",
+                "octobre",
+                "novembre",
+                "décembre",
+            ];
+            format!(
+                "{} {} {} {} à {:02}:{:02}",
+                DAYS[weekday],
+                local.day(),
+                MONTHS[month],
+                local.year(),
+                local.hour(),
+                local.minute()
+            )
+        }
+        Language::En => {
+            const DAYS: [&str; 7] = [
+                "Monday",
+                "Tuesday",
+                "Wednesday",
+                "Thursday",
+                "Friday",
+                "Saturday",
+                "Sunday",
+            ];
+            const MONTHS: [&str; 12] = [
+                "January",
+                "February",
+                "March",
+                "April",
+                "May",
+                "June",
+                "July",
+                "August",
+                "September",
+                "October",
+                "November",
+                "December",
+            ];
+            format!(
+                "{} {} {} {} at {:02}:{:02}",
+                DAYS[weekday],
+                local.day(),
+                MONTHS[month],
+                local.year(),
+                local.hour(),
+                local.minute()
+            )
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,7 +220,7 @@ mod tests {
                     kind,
                     language,
                     "a@chu.fr",
-                    serde_json::json!({"link": "https://x/verify?token=abc", "full_name": "Dr A", "public_url": "https://x"}),
+                    serde_json::json!({"link": "https://x/verify?token=abc", "full_name": "Dr A", "reference": "MOC-2026-00001", "meeting_date": "mercredi 2 décembre 2026 à 14:00", "change": "moved"}),
                 )
                 .unwrap();
                 assert!(!email.subject.is_empty(), "{kind:?}");

@@ -4,7 +4,9 @@ pub mod admin;
 pub mod auth;
 pub mod health;
 pub mod me;
+pub mod meetings;
 pub mod pagination;
+pub mod requests;
 pub mod sites;
 pub mod staffs;
 
@@ -18,7 +20,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(auth::configure)
                 .service(me::get_me)
                 .service(sites::list_sites)
-                .service(staffs::list_staffs)
+                .configure(staffs::configure)
+                .configure(requests::configure)
+                .configure(meetings::configure)
                 .configure(admin::configure),
         );
 }

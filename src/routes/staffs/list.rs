@@ -1,4 +1,4 @@
-//! The staffs (meeting series) of the network.
+//! The list of staffs.
 
 use actix_web::{HttpResponse, get, web};
 use serde::Serialize;

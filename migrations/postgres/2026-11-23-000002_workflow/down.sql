@@ -1,0 +1,9 @@
+DROP TABLE idempotency_keys;
+DROP TABLE opinions;
+DROP TABLE attachments;
+DROP TABLE messages;
+DROP TABLE request_events;
+DROP TABLE requests;
+DROP TABLE reference_counters;
+DROP TABLE meetings;
+DROP TABLE staff_experts;

@@ -1,0 +1,227 @@
+//! Meetings (occurrences of a staff) and the experts who sit in each staff.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::schema::{meetings, requests, staff_experts};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = meetings)]
+pub struct MeetingRow {
+    pub id: String,
+    pub staff_code: String,
+    pub starts_at: NaiveDateTime,
+    pub duration_minutes: i64,
+    pub status: String,
+    pub capacity: i64,
+    pub video_url: Option<String>,
+    pub occurrence: Option<String>,
+    pub attendance: Option<String>,
+    pub quorum_met: Option<bool>,
+    pub held_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert(conn: &mut DbConnection, meeting: &MeetingRow) -> QueryResult<()> {
+    diesel::insert_into(meetings::table)
+        .values(meeting)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<MeetingRow>> {
+    meetings::table
+        .find(id)
+        .select(MeetingRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Reads the meeting and, on PostgreSQL, locks it until the transaction ends, so two
+/// coordinators filling its last place are served one after the other (SQLite's write
+/// transactions are already serialised).
+pub fn lock(conn: &mut DbConnection, id: &str) -> QueryResult<Option<MeetingRow>> {
+    match conn {
+        DbConnection::Postgresql(pg) => meetings::table
+            .find(id)
+            .select(MeetingRow::as_select())
+            .for_update()
+            .first(pg)
+            .optional(),
+        DbConnection::Sqlite(_) => find(conn, id),
+    }
+}
+
+/// The occurrence keys a staff already has meetings for, from `from` on.
+pub fn occurrences_from(
+    conn: &mut DbConnection,
+    staff: &str,
+    from: &str,
+) -> QueryResult<Vec<String>> {
+    meetings::table
+        .filter(
+            meetings::staff_code
+                .eq(staff)
+                .and(meetings::occurrence.ge(from)),
+        )
+        .select(meetings::occurrence.assume_not_null())
+        .load(conn)
+}
+
+pub fn list_for_staff(
+    conn: &mut DbConnection,
+    staff: &str,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> QueryResult<Vec<MeetingRow>> {
+    meetings::table
+        .filter(
+            meetings::staff_code
+                .eq(staff)
+                .and(meetings::starts_at.ge(from))
+                .and(meetings::starts_at.lt(to)),
+        )
+        .order((meetings::starts_at, meetings::id))
+        .limit(1_000)
+        .select(MeetingRow::as_select())
+        .load(conn)
+}
+
+/// Planned meetings of a staff starting at or after `after`, soonest first.
+pub fn planned_after(
+    conn: &mut DbConnection,
+    staff: &str,
+    after: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<MeetingRow>> {
+    meetings::table
+        .filter(
+            meetings::staff_code
+                .eq(staff)
+                .and(meetings::status.eq("planned"))
+                .and(meetings::starts_at.ge(after)),
+        )
+        .order((meetings::starts_at, meetings::id))
+        .limit(limit)
+        .select(MeetingRow::as_select())
+        .load(conn)
+}
+
+/// Requests holding a place in the meeting (scheduled into it).
+pub fn booked(conn: &mut DbConnection, meeting_id: &str) -> QueryResult<i64> {
+    requests::table
+        .filter(
+            requests::meeting_id
+                .eq(meeting_id)
+                .and(requests::status.eq("scheduled")),
+        )
+        .count()
+        .get_result(conn)
+}
+
+/// Places taken or promised: scheduled requests plus submitted ones proposed for it.
+pub fn taken_or_proposed(conn: &mut DbConnection, meeting_id: &str) -> QueryResult<i64> {
+    let proposed: i64 = requests::table
+        .filter(
+            requests::proposed_meeting_id
+                .eq(meeting_id)
+                .and(requests::status.eq_any(["submitted", "needs_info"])),
+        )
+        .count()
+        .get_result(conn)?;
+    Ok(booked(conn, meeting_id)? + proposed)
+}
+
+/// Booked counts for several meetings at once (one query, for lists).
+pub fn booked_counts(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<(String, i64)>> {
+    requests::table
+        .filter(
+            requests::meeting_id
+                .eq_any(ids)
+                .and(requests::status.eq("scheduled")),
+        )
+        .group_by(requests::meeting_id)
+        .select((
+            requests::meeting_id.assume_not_null(),
+            diesel::dsl::count_star(),
+        ))
+        .load(conn)
+}
+
+pub fn set_status(conn: &mut DbConnection, id: &str, status: &str) -> QueryResult<usize> {
+    diesel::update(meetings::table.find(id))
+        .set(meetings::status.eq(status))
+        .execute(conn)
+}
+
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = meetings)]
+pub struct MeetingChanges {
+    pub starts_at: Option<NaiveDateTime>,
+    pub capacity: Option<i64>,
+    pub video_url: Option<Option<String>>,
+    pub status: Option<String>,
+}
+
+pub fn update(conn: &mut DbConnection, id: &str, changes: &MeetingChanges) -> QueryResult<usize> {
+    diesel::update(meetings::table.find(id))
+        .set(changes)
+        .execute(conn)
+}
+
+/// Records that a planned meeting was held; zero rows if it was not planned any more.
+pub fn record_held(
+    conn: &mut DbConnection,
+    id: &str,
+    attendance: &str,
+    quorum_met: bool,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        meetings::table
+            .find(id)
+            .filter(meetings::status.eq("planned")),
+    )
+    .set((
+        meetings::status.eq("held"),
+        meetings::attendance.eq(attendance),
+        meetings::quorum_met.eq(quorum_met),
+        meetings::held_at.eq(now),
+    ))
+    .execute(conn)
+}
+
+pub fn expert_staffs(conn: &mut DbConnection, user_id: &str) -> QueryResult<Vec<String>> {
+    staff_experts::table
+        .filter(staff_experts::user_id.eq(user_id))
+        .select(staff_experts::staff_code)
+        .load(conn)
+}
+
+pub fn staff_expert_ids(conn: &mut DbConnection, staff: &str) -> QueryResult<Vec<String>> {
+    staff_experts::table
+        .filter(staff_experts::staff_code.eq(staff))
+        .select(staff_experts::user_id)
+        .order(staff_experts::user_id)
+        .load(conn)
+}
+
+/// Replaces the experts who sit in a staff.
+pub fn set_staff_experts(
+    conn: &mut DbConnection,
+    staff: &str,
+    user_ids: &[String],
+) -> QueryResult<()> {
+    diesel::delete(staff_experts::table.filter(staff_experts::staff_code.eq(staff)))
+        .execute(conn)?;
+    for user_id in user_ids {
+        diesel::insert_into(staff_experts::table)
+            .values((
+                staff_experts::staff_code.eq(staff),
+                staff_experts::user_id.eq(user_id),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,231 @@
+//! Opinion requests, their timeline and their references.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::schema::{reference_counters, request_events, requests, users};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = requests)]
+pub struct RequestRow {
+    pub id: String,
+    pub reference: String,
+    pub center_code: String,
+    pub requester_id: String,
+    pub status: String,
+    pub version: i64,
+    pub topic: Option<String>,
+    pub urgency: String,
+    pub form: String,
+    pub staff_code: Option<String>,
+    pub proposed_meeting_id: Option<String>,
+    pub meeting_id: Option<String>,
+    pub rejection_reason: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub submitted_at: Option<NaiveDateTime>,
+}
+
+/// Columns a use case changes; `None` leaves a column as it is.
+#[derive(Debug, Default, Clone, AsChangeset)]
+#[diesel(table_name = requests)]
+pub struct RequestChanges {
+    pub status: Option<String>,
+    pub topic: Option<Option<String>>,
+    pub urgency: Option<String>,
+    pub form: Option<String>,
+    pub staff_code: Option<Option<String>>,
+    pub proposed_meeting_id: Option<Option<String>>,
+    pub meeting_id: Option<Option<String>>,
+    pub rejection_reason: Option<Option<String>>,
+    pub submitted_at: Option<Option<NaiveDateTime>>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = request_events)]
+pub struct EventRow {
+    pub id: String,
+    pub request_id: String,
+    pub at: NaiveDateTime,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub actor_id: Option<String>,
+    pub note: Option<String>,
+}
+
+/// The next number of the center's references for `year`: gapless, because it is taken in
+/// the transaction that creates the request (a rollback gives the number back).
+pub fn next_reference_number(conn: &mut DbConnection, center: &str, year: i64) -> QueryResult<i64> {
+    let key = reference_counters::center_code
+        .eq(center)
+        .and(reference_counters::year.eq(year));
+    let bumped = diesel::update(reference_counters::table.filter(key))
+        .set(reference_counters::last_value.eq(reference_counters::last_value + 1))
+        .execute(conn)?;
+    if bumped == 0 {
+        let first = (
+            reference_counters::center_code.eq(center),
+            reference_counters::year.eq(year),
+            reference_counters::last_value.eq(0i64),
+        );
+        // The first request of a year: two may race to create the counter; both then bump it.
+        match conn {
+            DbConnection::Postgresql(pg) => diesel::insert_into(reference_counters::table)
+                .values(first)
+                .on_conflict_do_nothing()
+                .execute(pg)?,
+            DbConnection::Sqlite(sqlite) => {
+                diesel::insert_or_ignore_into(reference_counters::table)
+                    .values(first)
+                    .execute(sqlite)?
+            }
+        };
+        diesel::update(reference_counters::table.filter(key))
+            .set(reference_counters::last_value.eq(reference_counters::last_value + 1))
+            .execute(conn)?;
+    }
+    reference_counters::table
+        .filter(key)
+        .select(reference_counters::last_value)
+        .first(conn)
+}
+
+pub fn insert(conn: &mut DbConnection, request: &RequestRow) -> QueryResult<()> {
+    diesel::insert_into(requests::table)
+        .values(request)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<RequestRow>> {
+    requests::table
+        .find(id)
+        .select(RequestRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Applies `changes` and bumps the version, only if the request is still in `status` at
+/// `version`: zero rows means someone else changed it first.
+pub fn update_guarded(
+    conn: &mut DbConnection,
+    id: &str,
+    status: &str,
+    version: i64,
+    changes: &RequestChanges,
+) -> QueryResult<usize> {
+    diesel::update(
+        requests::table.find(id).filter(
+            requests::status
+                .eq(status)
+                .and(requests::version.eq(version)),
+        ),
+    )
+    .set((changes, requests::version.eq(requests::version + 1)))
+    .execute(conn)
+}
+
+pub fn insert_event(conn: &mut DbConnection, event: &EventRow) -> QueryResult<()> {
+    diesel::insert_into(request_events::table)
+        .values(event)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn events(conn: &mut DbConnection, request_id: &str) -> QueryResult<Vec<EventRow>> {
+    request_events::table
+        .filter(request_events::request_id.eq(request_id))
+        .order((request_events::at, request_events::id))
+        .select(EventRow::as_select())
+        .load(conn)
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct RequestFilter {
+    pub requester_id: Option<String>,
+    /// Only requests scheduled or proposed in meetings of these staffs (experts).
+    pub meeting_staffs: Option<Vec<String>>,
+    pub status: Option<String>,
+    pub staff: Option<String>,
+    pub meeting_id: Option<String>,
+    pub urgency: Option<String>,
+    pub before: Option<(NaiveDateTime, String)>,
+}
+
+/// A page of requests, newest first, with their requester's name.
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &RequestFilter,
+    limit: i64,
+) -> QueryResult<Vec<(RequestRow, String)>> {
+    let mut query = requests::table
+        .inner_join(users::table)
+        .select((RequestRow::as_select(), users::full_name))
+        .order((requests::created_at.desc(), requests::id.desc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some(requester) = &filter.requester_id {
+        query = query.filter(requests::requester_id.eq(requester.clone()));
+    }
+    if let Some(staffs) = &filter.meeting_staffs {
+        let meeting_ids = super::schema::meetings::table
+            .filter(super::schema::meetings::staff_code.eq_any(staffs.clone()))
+            .select(super::schema::meetings::id);
+        query = query.filter(requests::meeting_id.assume_not_null().eq_any(meeting_ids));
+    }
+    if let Some(status) = &filter.status {
+        query = query.filter(requests::status.eq(status.clone()));
+    }
+    if let Some(staff) = &filter.staff {
+        query = query.filter(requests::staff_code.eq(staff.clone()));
+    }
+    if let Some(meeting) = &filter.meeting_id {
+        query = query.filter(
+            requests::meeting_id
+                .eq(meeting.clone())
+                .or(requests::proposed_meeting_id.eq(meeting.clone())),
+        );
+    }
+    if let Some(urgency) = &filter.urgency {
+        query = query.filter(requests::urgency.eq(urgency.clone()));
+    }
+    if let Some((at, id)) = &filter.before {
+        query = query.filter(
+            requests::created_at.lt(*at).or(requests::created_at
+                .eq(*at)
+                .and(requests::id.lt(id.clone()))),
+        );
+    }
+    query.load(conn)
+}
+
+/// The meeting's agenda: requests scheduled into it, or proposed for it and awaiting triage.
+pub fn agenda(conn: &mut DbConnection, meeting_id: &str) -> QueryResult<Vec<(RequestRow, String)>> {
+    requests::table
+        .inner_join(users::table)
+        .filter(
+            requests::meeting_id
+                .eq(meeting_id)
+                .and(requests::status.eq_any(["scheduled", "discussed", "completed"]))
+                .or(requests::proposed_meeting_id
+                    .eq(meeting_id)
+                    .and(requests::status.eq_any(["submitted", "needs_info"]))),
+        )
+        .select((RequestRow::as_select(), users::full_name))
+        .load(conn)
+}
+
+/// Requests scheduled into a meeting.
+pub fn scheduled_in(conn: &mut DbConnection, meeting_id: &str) -> QueryResult<Vec<RequestRow>> {
+    requests::table
+        .filter(
+            requests::meeting_id
+                .eq(meeting_id)
+                .and(requests::status.eq("scheduled")),
+        )
+        .order((requests::submitted_at, requests::id))
+        .select(RequestRow::as_select())
+        .load(conn)
+}

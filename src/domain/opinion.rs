@@ -1,0 +1,255 @@
+//! The RCP's opinion on a request, and the attendance of the meeting that gave it.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::request_form::is_orpha_code;
+use crate::error::FieldError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DiagnosisStatus {
+    Confirmed,
+    Probable,
+    Unsolved,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RecommendationKind {
+    GeneticTest,
+    Imaging,
+    Treatment,
+    Surgery,
+    FollowUp,
+    Referral,
+    ClinicalTrial,
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Recommendation {
+    pub kind: RecommendationKind,
+    pub text: String,
+    /// For a referral: the network site the patient is referred to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_code: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpinionDiagnosis {
+    pub text: String,
+    #[serde(default)]
+    pub orpha_code: Option<String>,
+    pub status: DiagnosisStatus,
+}
+
+/// What the meeting concluded (`PUT /requests/{id}/opinion`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpinionContent {
+    pub summary: String,
+    pub diagnosis: OpinionDiagnosis,
+    #[serde(default)]
+    pub recommendations: Vec<Recommendation>,
+    #[serde(default)]
+    pub references: Vec<String>,
+}
+
+/// One person who attended a meeting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Participant {
+    pub name: String,
+    pub specialty: String,
+    pub site_code: String,
+}
+
+pub const MIN_PARTICIPANTS: usize = 2;
+
+fn bounded(text: &str, field: String, max: usize, required: bool, errors: &mut Vec<FieldError>) {
+    if required && text.trim().is_empty() {
+        errors.push(FieldError::new(field, "is required"));
+    } else if text.chars().count() > max {
+        errors.push(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+}
+
+impl OpinionContent {
+    /// Every invalid field; `site_exists` tells whether a referral's site is in the network.
+    pub fn check(&self, site_exists: impl Fn(&str) -> bool) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        bounded(&self.summary, "summary".into(), 10_000, true, &mut errors);
+        bounded(
+            &self.diagnosis.text,
+            "diagnosis.text".into(),
+            500,
+            true,
+            &mut errors,
+        );
+        if let Some(code) = &self.diagnosis.orpha_code
+            && !is_orpha_code(code)
+        {
+            errors.push(FieldError::new(
+                "diagnosis.orpha_code",
+                "must be ORPHA:<digits>",
+            ));
+        }
+        if self.recommendations.len() > 50 {
+            errors.push(FieldError::new(
+                "recommendations",
+                "must hold at most 50 items",
+            ));
+        }
+        for (i, recommendation) in self.recommendations.iter().enumerate() {
+            bounded(
+                &recommendation.text,
+                format!("recommendations[{i}].text"),
+                2_000,
+                true,
+                &mut errors,
+            );
+            match (&recommendation.kind, &recommendation.site_code) {
+                (RecommendationKind::Referral, None) => errors.push(FieldError::new(
+                    format!("recommendations[{i}].site_code"),
+                    "a referral names a network site",
+                )),
+                (_, Some(site)) if !site_exists(site) => errors.push(FieldError::new(
+                    format!("recommendations[{i}].site_code"),
+                    "is not a site of the network",
+                )),
+                _ => {}
+            }
+        }
+        if self.references.len() > 50 {
+            errors.push(FieldError::new("references", "must hold at most 50 items"));
+        }
+        for (i, reference) in self.references.iter().enumerate() {
+            bounded(
+                reference,
+                format!("references[{i}]"),
+                500,
+                true,
+                &mut errors,
+            );
+        }
+        errors
+    }
+}
+
+/// Whether the attendance gathers at least `quorum` distinct specialties.
+pub fn quorum_met(participants: &[Participant], quorum: i64) -> bool {
+    let mut specialties: Vec<String> = participants
+        .iter()
+        .map(|p| p.specialty.trim().to_lowercase())
+        .filter(|s| !s.is_empty())
+        .collect();
+    specialties.sort();
+    specialties.dedup();
+    specialties.len() as i64 >= quorum
+}
+
+/// Every invalid participant field; at least two participants are needed.
+pub fn check_participants(
+    participants: &[Participant],
+    site_exists: impl Fn(&str) -> bool,
+) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if participants.len() < MIN_PARTICIPANTS {
+        errors.push(FieldError::new(
+            "participants",
+            format!("at least {MIN_PARTICIPANTS} participants"),
+        ));
+    }
+    if participants.len() > 100 {
+        errors.push(FieldError::new("participants", "at most 100 participants"));
+    }
+    for (i, participant) in participants.iter().enumerate() {
+        bounded(
+            &participant.name,
+            format!("participants[{i}].name"),
+            200,
+            true,
+            &mut errors,
+        );
+        bounded(
+            &participant.specialty,
+            format!("participants[{i}].specialty"),
+            100,
+            true,
+            &mut errors,
+        );
+        if !site_exists(&participant.site_code) {
+            errors.push(FieldError::new(
+                format!("participants[{i}].site_code"),
+                "is not a site of the network",
+            ));
+        }
+    }
+    errors
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn participant(specialty: &str) -> Participant {
+        Participant {
+            name: "Dr X".into(),
+            specialty: specialty.into(),
+            site_code: "necker".into(),
+        }
+    }
+
+    #[test]
+    fn the_quorum_counts_distinct_specialties() {
+        let three = [
+            participant("Genetics"),
+            participant("genetics "),
+            participant("Radiology"),
+            participant("Orthopedics"),
+        ];
+        assert!(quorum_met(&three, 3));
+        assert!(!quorum_met(&three[..3], 3));
+    }
+
+    #[test]
+    fn a_referral_names_a_known_site() {
+        let content: OpinionContent = serde_json::from_value(serde_json::json!({
+            "summary": "s",
+            "diagnosis": {"text": "Hypochondroplasia", "orpha_code": "ORPHA:429", "status": "probable"},
+            "recommendations": [
+                {"kind": "referral", "text": "Follow-up"},
+                {"kind": "referral", "text": "Follow-up", "site_code": "atlantis"},
+                {"kind": "genetic_test", "text": "FGFR3"}
+            ]
+        }))
+        .unwrap();
+        let fields: Vec<_> = content
+            .check(|site| site == "nancy")
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "recommendations[0].site_code",
+                "recommendations[1].site_code"
+            ]
+        );
+    }
+
+    #[test]
+    fn participants_need_two_and_known_sites() {
+        let fields: Vec<_> = check_participants(&[participant("")], |s| s == "necker")
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["participants", "participants[0].specialty"]);
+    }
+}
