@@ -8,3 +8,4 @@ mod http;
 mod openapi;
 mod outbox;
 mod sessions;
+mod workflow;

@@ -1,0 +1,1106 @@
+//! The opinion-request workflow, from draft to delivered opinion.
+
+use std::collections::HashSet;
+
+use chrono::{Datelike, Utc};
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, rpps, spawn_app};
+use crate::on_both_backends;
+
+on_both_backends!(
+    the_whole_story_from_draft_to_delivered_opinion,
+    submission_lists_every_missing_field,
+    forbidden_transitions_answer_409_with_the_current_status,
+    who_sees_what,
+    capacity_race_lets_exactly_one_win,
+    meeting_times_are_right_across_daylight_saving,
+    idempotency_and_stale_versions,
+    attachments_are_recognised_by_content,
+    information_requested_and_answered,
+    cases_not_reached_are_carried_over,
+);
+
+struct Cast {
+    requester: String,
+    coordinator: String,
+    expert: String,
+    expert_id: String,
+}
+
+async fn cast(app: &TestApp) -> Cast {
+    let pair = app
+        .register_and_login("requester@chu-nancy.fr", &rpps(100))
+        .await;
+    let (_, coordinator) = app
+        .user_with_roles("coord@necker.fr", &rpps(101), &["coordinator"])
+        .await;
+    let (expert_id, expert) = app
+        .user_with_roles("expert@necker.fr", &rpps(102), &["expert"])
+        .await;
+    Cast {
+        requester: pair["access_token"].as_str().unwrap().to_owned(),
+        coordinator,
+        expert,
+        expert_id,
+    }
+}
+
+fn complete_form() -> Value {
+    json!({
+        "topic": "diagnosis",
+        "urgency": "routine",
+        "patient": {"initials": "AB", "sex": "female", "birth_date": "2019-04-12", "local_id": "IPP-77812"},
+        "question": "Which skeletal dysplasia? Is FGFR3 testing indicated?",
+        "clinical_summary": "Short limbs noted at 2 years, height -3.1 SD",
+        "family_history": "Non-consanguineous parents",
+        "suspected_diagnosis": {"text": "Hypochondroplasia", "orpha_code": "ORPHA:429"},
+        "hpo_terms": ["HP:0004322", "HP:0009826"],
+        "consent_obtained": true
+    })
+}
+
+async fn submitted(app: &TestApp, token: &str, form: Value) -> Value {
+    let draft = app.post("/api/v1/requests", Some(token), form).await;
+    assert_eq!(draft.status, 201, "{:?}", draft.body);
+    let id = draft.body["id"].as_str().unwrap();
+    let answer = app
+        .post(
+            &format!("/api/v1/requests/{id}/submit"),
+            Some(token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    answer.body
+}
+
+/// An extraordinary meeting of `staff` that started an hour ago (so it can be held).
+async fn past_meeting(app: &TestApp, coordinator: &str, staff: &str, capacity: i64) -> String {
+    let starts_at = (Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
+    let answer = app
+        .post(
+            &format!("/api/v1/staffs/{staff}/meetings"),
+            Some(coordinator),
+            json!({"starts_at": starts_at, "capacity": capacity}),
+        )
+        .await;
+    assert_eq!(answer.status, 201, "{:?}", answer.body);
+    assert_eq!(answer.body["extraordinary"], true);
+    answer.body["id"].as_str().unwrap().to_owned()
+}
+
+const CLINICAL: [&str; 6] = [
+    "Hypochondroplasia",
+    "IPP-77812",
+    "FGFR3",
+    "Short limbs",
+    "ORPHA:429",
+    "HP:0004322",
+];
+
+fn assert_no_clinical_data(mail: &crate::helpers::ReceivedMail) {
+    for text in [mail.subject(), mail.text(), mail.html()] {
+        for clinical in CLINICAL {
+            assert!(
+                !text.contains(clinical),
+                "{clinical} leaked into an e-mail: {text}"
+            );
+        }
+        assert!(!text.contains(" AB "), "patient initials leaked: {text}");
+    }
+}
+
+async fn the_whole_story_from_draft_to_delivered_opinion(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let cast = cast(&app).await;
+    let draft = app
+        .post(
+            "/api/v1/requests",
+            Some(&cast.requester),
+            json!({"topic": "diagnosis"}),
+        )
+        .await;
+    assert_eq!(draft.status, 201);
+    let id = draft.body["id"].as_str().unwrap().to_owned();
+    let reference = draft.body["reference"].as_str().unwrap().to_owned();
+    assert_eq!(reference, format!("MOC-{}-00001", Utc::now().year()));
+    assert_eq!(draft.body["status"], "draft");
+    assert_eq!(draft.body["version"], 1);
+
+    let mut form = complete_form();
+    form["version"] = json!(1);
+    let patched = app
+        .patch(
+            &format!("/api/v1/requests/{id}"),
+            Some(&cast.requester),
+            form,
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{:?}", patched.body);
+    assert_eq!(patched.body["version"], 2);
+    assert_eq!(patched.body["patient"]["initials"], "AB");
+
+    let submitted = app
+        .post(
+            &format!("/api/v1/requests/{id}/submit"),
+            Some(&cast.requester),
+            json!({}),
+        )
+        .await;
+    assert_eq!(submitted.status, 200, "{:?}", submitted.body);
+    assert_eq!(submitted.body["status"], "submitted");
+    assert_eq!(submitted.body["staff"], "rcp-national");
+    let proposed = &submitted.body["proposed_meeting"];
+    let proposed_start: chrono::DateTime<Utc> =
+        proposed["starts_at"].as_str().unwrap().parse().unwrap();
+    assert!(
+        proposed_start > Utc::now() + chrono::Duration::hours(48),
+        "the cut-off binds the proposal"
+    );
+    assert_eq!(
+        proposed_start
+            .with_timezone(&chrono_tz::Europe::Paris)
+            .format("%a %H:%M")
+            .to_string(),
+        "Wed 14:00"
+    );
+
+    app.deliver_emails().await;
+    let ack = app.smtp.mails_to("requester@chu-nancy.fr").pop().unwrap();
+    assert!(ack.text().contains(&reference), "{}", ack.text());
+    assert!(
+        ack.text().contains("14:00"),
+        "the proposed date is in the acknowledgement: {}",
+        ack.text()
+    );
+    assert_no_clinical_data(&ack);
+    let to_coordinator = app
+        .smtp
+        .mails_to("coord@necker.fr")
+        .pop()
+        .expect("coordinators are told");
+    assert_no_clinical_data(&to_coordinator);
+
+    // The meeting: an extraordinary one that just took place, with the expert in its staff.
+    let meeting = past_meeting(&app, &cast.coordinator, "rcp-national", 20).await;
+    let experts = app
+        .put(
+            "/api/v1/staffs/rcp-national/experts",
+            Some(&cast.coordinator),
+            json!({"user_ids": [cast.expert_id]}),
+        )
+        .await;
+    assert_eq!(experts.status, 200, "{:?}", experts.body);
+    let scheduled = app
+        .post(
+            &format!("/api/v1/requests/{id}/schedule"),
+            Some(&cast.coordinator),
+            json!({"meeting_id": meeting}),
+        )
+        .await;
+    assert_eq!(scheduled.status, 200, "{:?}", scheduled.body);
+    assert_eq!(scheduled.body["status"], "scheduled");
+    assert_eq!(scheduled.body["meeting"]["id"], meeting.as_str());
+
+    let agenda = app
+        .get(&format!("/api/v1/meetings/{meeting}"), Some(&cast.expert))
+        .await;
+    assert_eq!(agenda.status, 200, "{:?}", agenda.body);
+    assert_eq!(agenda.body["agenda"][0]["reference"], reference.as_str());
+    assert_eq!(agenda.body["booked"], 1);
+
+    let held = app
+        .post(
+            &format!("/api/v1/meetings/{meeting}/held"),
+            Some(&cast.coordinator),
+            json!({
+                "participants": [
+                    {"name": "Pr A", "specialty": "Genetics", "site_code": "necker"},
+                    {"name": "Dr B", "specialty": "Radiology", "site_code": "necker"},
+                    {"name": "Dr C", "specialty": "Orthopedics", "site_code": "lyon"}
+                ],
+                "discussed": [id]
+            }),
+        )
+        .await;
+    assert_eq!(held.status, 200, "{:?}", held.body);
+    assert_eq!(held.body["status"], "held");
+    assert_eq!(held.body["quorum_met"], true);
+
+    let opinion = json!({
+        "summary": "Clinical and radiological features suggest hypochondroplasia.",
+        "diagnosis": {"text": "Hypochondroplasia", "orpha_code": "ORPHA:429", "status": "probable"},
+        "recommendations": [
+            {"kind": "genetic_test", "text": "FGFR3 targeted sequencing"},
+            {"kind": "referral", "text": "Follow-up in the nearest competence center", "site_code": "nancy"}
+        ],
+        "references": ["Unger S. et al., Am J Med Genet A 2023"]
+    });
+    let draft_opinion = app
+        .put(
+            &format!("/api/v1/requests/{id}/opinion"),
+            Some(&cast.expert),
+            opinion.clone(),
+        )
+        .await;
+    assert_eq!(draft_opinion.status, 200, "{:?}", draft_opinion.body);
+    assert_eq!(draft_opinion.body["status"], "draft");
+    let hidden = app
+        .get(
+            &format!("/api/v1/requests/{id}/opinion"),
+            Some(&cast.requester),
+        )
+        .await;
+    assert_eq!(
+        hidden.status, 404,
+        "a requester sees nothing before delivery"
+    );
+    let by_expert = app
+        .post(
+            &format!("/api/v1/requests/{id}/opinion/deliver"),
+            Some(&cast.expert),
+            json!({}),
+        )
+        .await;
+    assert_eq!(by_expert.status, 403, "only a coordinator delivers");
+
+    let delivered = app
+        .post(
+            &format!("/api/v1/requests/{id}/opinion/deliver"),
+            Some(&cast.coordinator),
+            json!({}),
+        )
+        .await;
+    assert_eq!(delivered.status, 200, "{:?}", delivered.body);
+    assert_eq!(delivered.body["status"], "delivered");
+    let read = app
+        .get(
+            &format!("/api/v1/requests/{id}/opinion"),
+            Some(&cast.requester),
+        )
+        .await;
+    assert_eq!(read.status, 200);
+    assert_eq!(read.body["version"], 1);
+    assert_eq!(read.body["diagnosis"]["status"], "probable");
+    assert_eq!(read.body["participants"].as_array().unwrap().len(), 3);
+    assert_eq!(read.body["quorum_met"], true);
+    assert!(read.body["validated_by"].is_string());
+    let edit = app
+        .put(
+            &format!("/api/v1/requests/{id}/opinion"),
+            Some(&cast.coordinator),
+            opinion.clone(),
+        )
+        .await;
+    assert_eq!(
+        edit.status, 200,
+        "an edit after delivery is a new draft version"
+    );
+    assert_eq!(edit.body["version"], 2);
+    assert_eq!(edit.body["previous_versions"][0]["status"], "delivered");
+
+    app.deliver_emails().await;
+    let mails = app.smtp.mails_to("requester@chu-nancy.fr");
+    let delivered_mail = mails.last().unwrap();
+    assert!(delivered_mail.text().contains(&reference));
+    assert!(delivered_mail.text().contains(&format!("/requests/{id}")));
+    for mail in &mails {
+        assert_no_clinical_data(mail);
+    }
+
+    let request = app
+        .get(&format!("/api/v1/requests/{id}"), Some(&cast.requester))
+        .await;
+    assert_eq!(request.body["status"], "completed");
+    let timeline: Vec<&str> = request.body["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["to"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        timeline,
+        ["draft", "submitted", "scheduled", "discussed", "completed"]
+    );
+    let (_, admin) = app
+        .user_with_roles("admin@necker.fr", &rpps(103), &["admin"])
+        .await;
+    let audit = app
+        .get(&format!("/api/v1/admin/audit?entity_id={id}"), Some(&admin))
+        .await;
+    let actions: HashSet<&str> = audit.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for action in [
+        "request.create",
+        "request.update",
+        "request.submit",
+        "request.schedule",
+        "request.hold_meeting",
+        "request.deliver",
+        "request.read",
+        "opinion.read",
+    ] {
+        assert!(actions.contains(action), "{action} is audited: {actions:?}");
+    }
+}
+
+async fn submission_lists_every_missing_field(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let cast = cast(&app).await;
+    let draft = app
+        .post(
+            "/api/v1/requests",
+            Some(&cast.requester),
+            json!({"topic": "fetal", "hpo_terms": ["HP:0004322"]}),
+        )
+        .await;
+    let id = draft.body["id"].as_str().unwrap();
+    let answer = app
+        .post(
+            &format!("/api/v1/requests/{id}/submit"),
+            Some(&cast.requester),
+            json!({}),
+        )
+        .await;
+    assert_eq!(answer.status, 422);
+    assert_eq!(
+        answer.invalid_fields(),
+        [
+            "clinical_summary",
+            "consent_obtained",
+            "patient.gestational_age_weeks",
+            "patient.initials",
+            "patient.sex",
+            "question"
+        ]
+    );
+    let bad = app
+        .post(
+            "/api/v1/requests",
+            Some(&cast.requester),
+            json!({"patient": {"birth_date": "2099-01-01", "gestational_age_weeks": 50}, "hpo_terms": ["HP:1"], "suspected_diagnosis": {"orpha_code": "429"}}),
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert_eq!(
+        bad.invalid_fields(),
+        [
+            "patient.birth_date",
+            "patient.gestational_age_weeks",
+            "suspected_diagnosis.orpha_code",
+            "hpo_terms[0]"
+        ]
+    );
+    let unknown_enum = app
+        .post(
+            "/api/v1/requests",
+            Some(&cast.requester),
+            json!({"patient": {"sex": "alien"}}),
+        )
+        .await;
+    assert_eq!(unknown_enum.status, 422);
+    assert_eq!(unknown_enum.invalid_fields(), ["patient.sex"]);
+    for field in ["status", "reference", "requester_id", "id"] {
+        let answer = app
+            .post(
+                "/api/v1/requests",
+                Some(&cast.requester),
+                json!({field: "x"}),
+            )
+            .await;
+        assert_eq!(answer.status, 422, "{field} cannot be set");
+    }
+}
+
+async fn forbidden_transitions_answer_409_with_the_current_status(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let cast = cast(&app).await;
+    let request = submitted(&app, &cast.requester, complete_form()).await;
+    let id = request["id"].as_str().unwrap();
+    let again = app
+        .post(
+            &format!("/api/v1/requests/{id}/submit"),
+            Some(&cast.requester),
+            json!({}),
+        )
+        .await;
+    assert_eq!(again.status, 409);
+    assert_eq!(again.body["current_status"], "submitted");
+    let edit = app
+        .patch(
+            &format!("/api/v1/requests/{id}"),
+            Some(&cast.requester),
+            json!({"question": "x"}),
+        )
+        .await;
+    assert_eq!(edit.status, 409);
+    let opinion_too_early = app
+        .put(
+            &format!("/api/v1/requests/{id}/opinion"),
+            Some(&cast.coordinator),
+            json!({"summary": "s", "diagnosis": {"text": "t", "status": "unsolved"}}),
+        )
+        .await;
+    assert_eq!(opinion_too_early.status, 409);
+    assert_eq!(opinion_too_early.body["current_status"], "submitted");
+    let withdrawn = app
+        .post(
+            &format!("/api/v1/requests/{id}/withdraw"),
+            Some(&cast.requester),
+            json!({}),
+        )
+        .await;
+    assert_eq!(withdrawn.status, 200);
+    assert_eq!(withdrawn.body["status"], "withdrawn");
+    for (path, token, body) in [
+        ("withdraw", &cast.requester, json!({})),
+        (
+            "reject",
+            &cast.coordinator,
+            json!({"reason": "out of scope"}),
+        ),
+        ("request-info", &cast.coordinator, json!({"message": "?"})),
+    ] {
+        let answer = app
+            .post(&format!("/api/v1/requests/{id}/{path}"), Some(token), body)
+            .await;
+        assert_eq!(answer.status, 409, "{path}");
+        assert_eq!(answer.body["current_status"], "withdrawn", "{path}");
+    }
+    let meeting = past_meeting(&app, &cast.coordinator, "rcp-national", 5).await;
+    let schedule = app
+        .post(
+            &format!("/api/v1/requests/{id}/schedule"),
+            Some(&cast.coordinator),
+            json!({"meeting_id": meeting}),
+        )
+        .await;
+    assert_eq!(schedule.status, 409);
+}
+
+async fn who_sees_what(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let cast = cast(&app).await;
+    let other = app
+        .register_and_login("other@chu-lille.fr", &rpps(104))
+        .await;
+    let other = other["access_token"].as_str().unwrap();
+    let request = submitted(&app, &cast.requester, complete_form()).await;
+    let id = request["id"].as_str().unwrap();
+    for path in [
+        format!("/api/v1/requests/{id}"),
+        format!("/api/v1/requests/{id}/messages"),
+        format!("/api/v1/requests/{id}/opinion"),
+        format!("/api/v1/requests/{id}/attachments/none"),
+    ] {
+        assert_eq!(app.get(&path, Some(other)).await.status, 404, "{path}");
+        assert_eq!(app.get(&path, None).await.status, 401, "{path}");
+    }
+    assert_eq!(
+        app.patch(&format!("/api/v1/requests/{id}"), Some(other), json!({}))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/requests/{id}/withdraw"),
+            Some(other),
+            json!({})
+        )
+        .await
+        .status,
+        404
+    );
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/requests/{id}/messages"),
+            Some(other),
+            json!({"body": "hi"})
+        )
+        .await
+        .status,
+        404
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/requests/{id}"), Some(&cast.expert))
+            .await
+            .status,
+        404,
+        "not in the expert's meetings"
+    );
+    // Function level: a requester calling a coordinator endpoint.
+    let schedule = app
+        .post(
+            &format!("/api/v1/requests/{id}/schedule"),
+            Some(&cast.requester),
+            json!({"meeting_id": "x"}),
+        )
+        .await;
+    assert_eq!(schedule.status, 403);
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/requests/{id}/reject"),
+            Some(&cast.requester),
+            json!({"reason": "x"})
+        )
+        .await
+        .status,
+        403
+    );
+    assert_eq!(
+        app.post("/api/v1/requests", Some(&cast.coordinator), json!({}))
+            .await
+            .status,
+        403
+    );
+    // Lists: own requests only; the coordinator sees the center's.
+    assert_eq!(
+        app.get("/api/v1/requests", Some(other)).await.body["items"],
+        json!([])
+    );
+    let mine = app
+        .get("/api/v1/requests?status=submitted", Some(&cast.requester))
+        .await;
+    assert_eq!(mine.body["items"].as_array().unwrap().len(), 1);
+    let center = app
+        .get(
+            "/api/v1/requests?status=submitted&staff=rcp-national&urgency=routine",
+            Some(&cast.coordinator),
+        )
+        .await;
+    assert_eq!(center.body["items"][0]["id"], id);
+    assert!(
+        center.body["items"][0].get("question").is_none(),
+        "lists carry no clinical content"
+    );
+    let (_, admin) = app
+        .user_with_roles("admin@necker.fr", &rpps(105), &["admin"])
+        .await;
+    let denied = app
+        .get(
+            &format!("/api/v1/admin/audit?entity_id={id}&action=request.read"),
+            Some(&admin),
+        )
+        .await;
+    assert!(
+        denied.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["outcome"] == "denied"),
+        "denials are audited"
+    );
+}
+
+async fn capacity_race_lets_exactly_one_win(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let cast = cast(&app).await;
+    let meeting = past_meeting(&app, &cast.coordinator, "rcp-national", 1).await;
+    let mut ids = Vec::new();
+    for _ in 0..6 {
+        ids.push(
+            submitted(&app, &cast.requester, complete_form()).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let paths: Vec<String> = ids
+        .iter()
+        .map(|id| format!("/api/v1/requests/{id}/schedule"))
+        .collect();
+    let attempts = paths.iter().map(|path| {
+        app.post(
+            path,
+            Some(&cast.coordinator),
+            json!({"meeting_id": meeting}),
+        )
+    });
+    let answers = futures_util::future::join_all(attempts).await;
+    let statuses: Vec<u16> = answers.iter().map(|a| a.status).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        5,
+        "{statuses:?}"
+    );
+
+    let mut urgent = complete_form();
+    urgent["urgency"] = json!("urgent");
+    let urgent = submitted(&app, &cast.requester, urgent).await;
+    let urgent_id = urgent["id"].as_str().unwrap();
+    let loser = &ids[statuses.iter().position(|s| *s == 409).unwrap()];
+    let routine_forced = app
+        .post(
+            &format!("/api/v1/requests/{loser}/schedule"),
+            Some(&cast.coordinator),
+            json!({"meeting_id": meeting, "allow_over_capacity": true}),
+        )
+        .await;
+    assert_eq!(
+        routine_forced.status, 409,
+        "capacity is a hard limit for routine requests"
+    );
+    let without = app
+        .post(
+            &format!("/api/v1/requests/{urgent_id}/schedule"),
+            Some(&cast.coordinator),
+            json!({"meeting_id": meeting}),
+        )
+        .await;
+    assert_eq!(without.status, 409);
+    let forced = app
+        .post(
+            &format!("/api/v1/requests/{urgent_id}/schedule"),
+            Some(&cast.coordinator),
+            json!({"meeting_id": meeting, "allow_over_capacity": true}),
+        )
+        .await;
+    assert_eq!(
+        forced.status, 200,
+        "an urgent request may exceed it by explicit choice"
+    );
+    let view = app
+        .get(
+            &format!("/api/v1/meetings/{meeting}"),
+            Some(&cast.coordinator),
+        )
+        .await;
+    assert_eq!(view.body["booked"], 2);
+    assert_eq!(view.body["agenda"][0]["urgency"], "urgent", "urgent first");
+}
+
+async fn meeting_times_are_right_across_daylight_saving(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let cast = cast(&app).await;
+    let march = app
+        .get(
+            "/api/v1/staffs/rcp-national/meetings?from=2027-03-20&to=2027-04-04",
+            Some(&cast.requester),
+        )
+        .await;
+    assert_eq!(march.status, 200, "{:?}", march.body);
+    let starts: Vec<&str> = march
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["starts_at"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        starts,
+        ["2027-03-24T13:00:00Z", "2027-03-31T12:00:00Z"],
+        "14:00 in Paris on both sides of 28 March"
+    );
+    let fetal = app
+        .get(
+            "/api/v1/staffs/fetal/meetings?from=2026-11-01&to=2027-05-31",
+            Some(&cast.requester),
+        )
+        .await;
+    let starts: Vec<&str> = fetal
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["starts_at"].as_str().unwrap())
+        .collect();
+    assert!(starts.contains(&"2027-01-11T13:00:00Z"), "{starts:?}");
+    assert!(starts.contains(&"2027-04-12T12:00:00Z"), "{starts:?}");
+    let first = &march.body[0];
+    assert_eq!(first["status"], "planned");
+    assert_eq!(first["capacity"], 20);
+    assert_eq!(first["booked"], 0);
+    let instants = app
+        .get("/api/v1/staffs/rcp-national/meetings?from=2027-03-24T12:59:00Z&to=2027-03-24T13:01:00Z", Some(&cast.requester))
+        .await;
+    assert_eq!(instants.body.as_array().unwrap().len(), 1);
+    assert_eq!(
+        app.get("/api/v1/staffs/nope/meetings", Some(&cast.requester))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        app.get(
+            "/api/v1/staffs/rcp-national/meetings?from=tomorrow",
+            Some(&cast.requester)
+        )
+        .await
+        .status,
+        422
+    );
+
+    // A generated meeting is cancelled alone: the rule and the other meetings are unchanged.
+    let id = first["id"].as_str().unwrap();
+    let cancelled = app
+        .patch(
+            &format!("/api/v1/meetings/{id}"),
+            Some(&cast.coordinator),
+            json!({"status": "cancelled"}),
+        )
+        .await;
+    assert_eq!(cancelled.status, 200, "{:?}", cancelled.body);
+    assert_eq!(cancelled.body["status"], "cancelled");
+    let after = app
+        .get(
+            "/api/v1/staffs/rcp-national/meetings?from=2027-03-20&to=2027-04-04",
+            Some(&cast.requester),
+        )
+        .await;
+    assert_eq!(after.body.as_array().unwrap().len(), 2);
+    assert_eq!(after.body[1]["status"], "planned");
+}
+
+async fn idempotency_and_stale_versions(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let cast = cast(&app).await;
+    let create = |key: &'static str, body: Value| {
+        app.send(
+            app.client
+                .post(app.url("/api/v1/requests"))
+                .bearer_auth(&cast.requester)
+                .header("Idempotency-Key", key)
+                .json(&body),
+        )
+    };
+    let first = create("key-1", json!({"topic": "radiology"})).await;
+    let replay = create("key-1", json!({"topic": "radiology"})).await;
+    assert_eq!(first.status, 201);
+    assert_eq!(replay.status, 201);
+    assert_eq!(first.body["id"], replay.body["id"]);
+    assert_eq!(first.body["reference"], replay.body["reference"]);
+    let other = create("key-1", json!({"topic": "molecular"})).await;
+    assert_eq!(other.status, 422);
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM requests").await,
+        1,
+        "the replay created nothing"
+    );
+
+    let id = first.body["id"].as_str().unwrap();
+    let stale_header = app
+        .send(
+            app.client
+                .patch(app.url(&format!("/api/v1/requests/{id}")))
+                .bearer_auth(&cast.requester)
+                .header("If-Match", "\"7\"")
+                .json(&json!({"question": "q"})),
+        )
+        .await;
+    assert_eq!(stale_header.status, 412);
+    let stale_body = app
+        .patch(
+            &format!("/api/v1/requests/{id}"),
+            Some(&cast.requester),
+            json!({"question": "q", "version": 7}),
+        )
+        .await;
+    assert_eq!(stale_body.status, 409);
+    let fresh = app
+        .send(
+            app.client
+                .patch(app.url(&format!("/api/v1/requests/{id}")))
+                .bearer_auth(&cast.requester)
+                .header("If-Match", "\"1\"")
+                .json(&json!({"question": "q"})),
+        )
+        .await;
+    assert_eq!(fresh.status, 200);
+    assert_eq!(fresh.body["version"], 2);
+    let cleared = app
+        .patch(
+            &format!("/api/v1/requests/{id}"),
+            Some(&cast.requester),
+            json!({"question": null}),
+        )
+        .await;
+    assert_eq!(
+        cleared.body["question"],
+        Value::Null,
+        "null clears a field (merge patch)"
+    );
+
+    let mut form = complete_form();
+    form["topic"] = json!("radiology");
+    app.patch(
+        &format!("/api/v1/requests/{id}"),
+        Some(&cast.requester),
+        form,
+    )
+    .await;
+    let submit = |key: &'static str| {
+        app.send(
+            app.client
+                .post(app.url(&format!("/api/v1/requests/{id}/submit")))
+                .bearer_auth(&cast.requester)
+                .header("Idempotency-Key", key),
+        )
+    };
+    let first = submit("submit-1").await;
+    let again = submit("submit-1").await;
+    assert_eq!((first.status, again.status), (200, 200));
+    assert_eq!(first.body, again.body);
+    app.deliver_emails().await;
+    assert_eq!(
+        app.smtp.mails_to("coord@necker.fr").len(),
+        1,
+        "one submission, one e-mail"
+    );
+}
+
+async fn attachments_are_recognised_by_content(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let cast = cast(&app).await;
+    let draft = app
+        .post("/api/v1/requests", Some(&cast.requester), json!({}))
+        .await;
+    let id = draft.body["id"].as_str().unwrap();
+    let upload = |name: &'static str, mime: &'static str, bytes: Vec<u8>| {
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name(name)
+            .mime_str(mime)
+            .unwrap();
+        let form = reqwest::multipart::Form::new().part("file", part);
+        app.send(
+            app.client
+                .post(app.url(&format!("/api/v1/requests/{id}/attachments")))
+                .bearer_auth(&cast.requester)
+                .multipart(form),
+        )
+    };
+    let pdf = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n".to_vec();
+    let stored = upload("report.exe", "application/octet-stream", pdf.clone()).await;
+    assert_eq!(stored.status, 201, "{:?}", stored.body);
+    assert_eq!(stored.body["content_type"], "application/pdf");
+    assert_eq!(stored.body["size"], pdf.len());
+    use sha2::Digest;
+    assert_eq!(
+        stored.body["sha256"],
+        hex::encode(sha2::Sha256::digest(&pdf))
+    );
+    let disguised = upload(
+        "xray.png",
+        "image/png",
+        b"<script>alert(1)</script>".to_vec(),
+    )
+    .await;
+    assert_eq!(disguised.status, 415);
+    let huge = upload(
+        "big.pdf",
+        "application/pdf",
+        [b"%PDF-".to_vec(), vec![0u8; 21 * 1024 * 1024]].concat(),
+    )
+    .await;
+    assert_eq!(huge.status, 413);
+
+    let attachment = stored.body["id"].as_str().unwrap();
+    let files: Vec<String> = std::fs::read_dir(app.settings.attachments_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(
+        files,
+        [attachment.to_owned()],
+        "stored by id, never by the client's name"
+    );
+    let download = app
+        .client
+        .get(app.url(&format!("/api/v1/requests/{id}/attachments/{attachment}")))
+        .bearer_auth(&cast.requester)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(download.status(), 200);
+    assert_eq!(download.headers()["content-type"], "application/pdf");
+    assert!(
+        download.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    assert_eq!(download.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(download.bytes().await.unwrap().to_vec(), pdf);
+    let other = app.register_and_login("other@chu.fr", &rpps(106)).await;
+    let stolen = app
+        .get(
+            &format!("/api/v1/requests/{id}/attachments/{attachment}"),
+            other["access_token"].as_str(),
+        )
+        .await;
+    assert_eq!(stolen.status, 404);
+}
+
+async fn information_requested_and_answered(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let cast = cast(&app).await;
+    let request = submitted(&app, &cast.requester, complete_form()).await;
+    let id = request["id"].as_str().unwrap();
+    let asked = app
+        .post(
+            &format!("/api/v1/requests/{id}/request-info"),
+            Some(&cast.coordinator),
+            json!({"message": "Please attach the skeletal survey."}),
+        )
+        .await;
+    assert_eq!(asked.status, 200, "{:?}", asked.body);
+    assert_eq!(asked.body["status"], "needs_info");
+    let amended = app
+        .patch(
+            &format!("/api/v1/requests/{id}"),
+            Some(&cast.requester),
+            json!({"growth": "82 cm at 4 y"}),
+        )
+        .await;
+    assert_eq!(
+        amended.status, 200,
+        "the form can be amended while information is needed"
+    );
+    let answer = app
+        .post(
+            &format!("/api/v1/requests/{id}/messages"),
+            Some(&cast.requester),
+            json!({"body": "Attached."}),
+        )
+        .await;
+    assert_eq!(answer.status, 201);
+    assert_eq!(answer.body["author"]["role"], "requester");
+    let request = app
+        .get(&format!("/api/v1/requests/{id}"), Some(&cast.requester))
+        .await;
+    assert_eq!(request.body["status"], "submitted");
+    let thread = app
+        .get(
+            &format!("/api/v1/requests/{id}/messages"),
+            Some(&cast.requester),
+        )
+        .await;
+    let bodies: Vec<&str> = thread.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(bodies, ["Please attach the skeletal survey.", "Attached."]);
+    app.deliver_emails().await;
+    let to_requester = app.smtp.mails_to("requester@chu-nancy.fr");
+    assert!(
+        to_requester
+            .iter()
+            .all(|m| !m.text().contains("skeletal survey")),
+        "the question stays in the application"
+    );
+    assert_eq!(
+        app.smtp.mails_to("coord@necker.fr").len(),
+        2,
+        "submission, then the answer"
+    );
+
+    let rejected = app
+        .post(
+            &format!("/api/v1/requests/{id}/reject"),
+            Some(&cast.coordinator),
+            json!({"reason": "Not a bone disease"}),
+        )
+        .await;
+    assert_eq!(rejected.status, 200);
+    assert_eq!(rejected.body["rejection_reason"], "Not a bone disease");
+    app.deliver_emails().await;
+    let last = app.smtp.mails_to("requester@chu-nancy.fr").pop().unwrap();
+    assert!(!last.text().contains("Not a bone disease"));
+}
+
+async fn cases_not_reached_are_carried_over(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let cast = cast(&app).await;
+    let meeting = past_meeting(&app, &cast.coordinator, "rcp-national", 10).await;
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let id = submitted(&app, &cast.requester, complete_form()).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let answer = app
+            .post(
+                &format!("/api/v1/requests/{id}/schedule"),
+                Some(&cast.coordinator),
+                json!({"meeting_id": meeting}),
+            )
+            .await;
+        assert_eq!(answer.status, 200);
+        ids.push(id);
+    }
+    let too_few = app
+        .post(&format!("/api/v1/meetings/{meeting}/held"), Some(&cast.coordinator), json!({"participants": [{"name": "A", "specialty": "Genetics", "site_code": "necker"}], "discussed": []}))
+        .await;
+    assert_eq!(too_few.status, 422);
+    let held = app
+        .post(
+            &format!("/api/v1/meetings/{meeting}/held"),
+            Some(&cast.coordinator),
+            json!({"participants": [{"name": "A", "specialty": "Genetics", "site_code": "necker"}, {"name": "B", "specialty": "Genetics", "site_code": "lyon"}], "discussed": [ids[0]]}),
+        )
+        .await;
+    assert_eq!(held.status, 200, "{:?}", held.body);
+    assert_eq!(
+        held.body["quorum_met"], false,
+        "one specialty, the quorum asks for 3"
+    );
+    let carried = app
+        .get(
+            &format!("/api/v1/requests/{}", ids[1]),
+            Some(&cast.requester),
+        )
+        .await;
+    assert_eq!(carried.body["status"], "scheduled");
+    assert_ne!(carried.body["meeting"]["id"], meeting.as_str());
+    let next: chrono::DateTime<Utc> = carried.body["meeting"]["starts_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(next > Utc::now());
+    assert_eq!(
+        carried.body["timeline"].as_array().unwrap().last().unwrap()["note"],
+        "carried over"
+    );
+    let again = app
+        .post(
+            &format!("/api/v1/meetings/{meeting}/held"),
+            Some(&cast.coordinator),
+            json!({"participants": [], "discussed": []}),
+        )
+        .await;
+    assert_eq!(again.status, 409);
+    let future = app
+        .get(
+            "/api/v1/staffs/rcp-national/meetings",
+            Some(&cast.coordinator),
+        )
+        .await;
+    let future_id = future.body[0]["id"].as_str().unwrap();
+    let early = app
+        .post(
+            &format!("/api/v1/meetings/{future_id}/held"),
+            Some(&cast.coordinator),
+            json!({"participants": [], "discussed": []}),
+        )
+        .await;
+    assert_eq!(early.status, 409, "not before the meeting's start");
+    app.deliver_emails().await;
+    let mail = app.smtp.mails_to("requester@chu-nancy.fr").pop().unwrap();
+    assert!(
+        mail.text()
+            .contains(carried.body["reference"].as_str().unwrap())
+    );
+}
