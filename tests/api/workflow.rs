@@ -19,6 +19,9 @@ on_both_backends!(
     attachments_are_recognised_by_content,
     information_requested_and_answered,
     cases_not_reached_are_carried_over,
+    references_are_gapless_under_concurrency,
+    random_action_sequences_keep_requests_legal,
+    sites_serve_every_departement_nearest_first,
 );
 
 struct Cast {
@@ -1102,5 +1105,160 @@ async fn cases_not_reached_are_carried_over(backend: Backend) {
     assert!(
         mail.text()
             .contains(carried.body["reference"].as_str().unwrap())
+    );
+}
+
+async fn references_are_gapless_under_concurrency(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let cast = cast(&app).await;
+    let creations = (0..12).map(|_| app.post("/api/v1/requests", Some(&cast.requester), json!({})));
+    let answers = futures_util::future::join_all(creations).await;
+    let mut references: Vec<String> = answers
+        .iter()
+        .map(|a| {
+            assert_eq!(a.status, 201, "{:?}", a.body);
+            a.body["reference"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    references.sort();
+    let year = Utc::now().year();
+    let expected: Vec<String> = (1..=12).map(|n| format!("MOC-{year}-{n:05}")).collect();
+    assert_eq!(references, expected, "no gap, no duplicate");
+}
+
+/// Drives random sequences of API actions and checks, after each, that every request is in a
+/// legal state whose timeline leads to it.
+async fn random_action_sequences_keep_requests_legal(backend: Backend) {
+    use rand::{Rng, SeedableRng};
+    let app = spawn_app(backend).await;
+    let cast = cast(&app).await;
+    let meeting = past_meeting(&app, &cast.coordinator, "rcp-national", 3).await;
+    let seed: u64 = std::env::var("WORKFLOW_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| rand::rng().random());
+    eprintln!("random_action_sequences seed: {seed} (replay with WORKFLOW_SEED={seed})");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut ids: Vec<String> = Vec::new();
+    let legal = [
+        "draft",
+        "submitted",
+        "needs_info",
+        "scheduled",
+        "discussed",
+        "completed",
+        "rejected",
+        "withdrawn",
+    ];
+    for _ in 0..40 {
+        if ids.is_empty() || rng.random_bool(0.15) {
+            let draft = app
+                .post("/api/v1/requests", Some(&cast.requester), complete_form())
+                .await;
+            ids.push(draft.body["id"].as_str().unwrap().to_owned());
+            continue;
+        }
+        let id = ids[rng.random_range(0..ids.len())].clone();
+        let (path, token, body) = match rng.random_range(0..7) {
+            0 => ("submit", &cast.requester, json!({})),
+            1 => ("withdraw", &cast.requester, json!({})),
+            2 => (
+                "request-info",
+                &cast.coordinator,
+                json!({"message": "More?"}),
+            ),
+            3 => ("messages", &cast.requester, json!({"body": "Here."})),
+            4 => (
+                "reject",
+                &cast.coordinator,
+                json!({"reason": "Out of scope"}),
+            ),
+            _ => (
+                "schedule",
+                &cast.coordinator,
+                json!({"meeting_id": meeting}),
+            ),
+        };
+        let answer = app
+            .post(&format!("/api/v1/requests/{id}/{path}"), Some(token), body)
+            .await;
+        assert!(
+            matches!(answer.status, 200 | 201 | 409),
+            "{path}: {} {:?}",
+            answer.status,
+            answer.body
+        );
+        for id in &ids {
+            let request = app
+                .get(&format!("/api/v1/requests/{id}"), Some(&cast.requester))
+                .await;
+            let status = request.body["status"].as_str().unwrap();
+            assert!(legal.contains(&status));
+            let timeline = request.body["timeline"].as_array().unwrap();
+            assert_eq!(
+                timeline.last().unwrap()["to"],
+                status,
+                "the timeline leads to the status"
+            );
+            for pair in timeline.windows(2) {
+                assert_eq!(
+                    pair[1]["from"], pair[0]["to"],
+                    "each change starts where the last ended"
+                );
+            }
+        }
+    }
+    let view = app
+        .get(
+            &format!("/api/v1/meetings/{meeting}"),
+            Some(&cast.coordinator),
+        )
+        .await;
+    assert!(
+        view.body["booked"].as_i64().unwrap() <= 3,
+        "capacity never exceeded"
+    );
+}
+
+async fn sites_serve_every_departement_nearest_first(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let all = app.get("/api/v1/sites", None).await;
+    assert_eq!(all.body.as_array().unwrap().len(), 25);
+    let codes = |body: &Value| -> Vec<String> {
+        body.as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["code"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let corsica = app.get("/api/v1/sites?departement=2A", None).await;
+    let mut first_two = codes(&corsica.body)[..2].to_vec();
+    first_two.sort();
+    assert_eq!(first_two, ["marseille", "nice"]);
+    assert_eq!(
+        codes(&app.get("/api/v1/sites?departement=54", None).await.body)[0],
+        "nancy"
+    );
+    assert_eq!(
+        codes(&app.get("/api/v1/sites?departement=974", None).await.body)[0],
+        "la-reunion"
+    );
+    for departement in consilium::domain::departement::DEPARTEMENTS {
+        let answer = app
+            .get(
+                &format!("/api/v1/sites?departement={}", departement.code),
+                None,
+            )
+            .await;
+        assert_eq!(answer.status, 200, "{}", departement.code);
+        assert!(
+            !answer.body.as_array().unwrap().is_empty(),
+            "{}",
+            departement.code
+        );
+    }
+    assert_eq!(
+        app.get("/api/v1/sites?departement=99", None).await.status,
+        422
     );
 }
