@@ -686,6 +686,37 @@ async fn capacity_race_lets_exactly_one_win(backend: Backend) {
 async fn meeting_times_are_right_across_daylight_saving(backend: Backend) {
     let app = spawn_app(backend).await;
     let cast = cast(&app).await;
+    // Every generated meeting of the next 26 weeks is a Wednesday at 14:00 in Paris.
+    let to = (Utc::now() + chrono::Duration::weeks(26)).to_rfc3339();
+    let ahead = app
+        .send(
+            app.client
+                .get(app.url("/api/v1/staffs/rcp-national/meetings"))
+                .query(&[("to", to.as_str())])
+                .bearer_auth(&cast.requester),
+        )
+        .await;
+    let ahead = ahead.body.as_array().unwrap();
+    assert!(
+        ahead.len() >= 25,
+        "at least 26 weeks ahead: {}",
+        ahead.len()
+    );
+    for meeting in ahead {
+        let start: chrono::DateTime<Utc> = meeting["starts_at"].as_str().unwrap().parse().unwrap();
+        let local = start
+            .with_timezone(&chrono_tz::Europe::Paris)
+            .format("%a %H:%M")
+            .to_string();
+        assert_eq!(local, "Wed 14:00", "{start}");
+    }
+    if Utc::now()
+        > "2027-03-01T00:00:00Z"
+            .parse::<chrono::DateTime<Utc>>()
+            .unwrap()
+    {
+        return; // The fixed dates below are no longer ahead; the loop above still checks the rule.
+    }
     let march = app
         .get(
             "/api/v1/staffs/rcp-national/meetings?from=2027-03-20&to=2027-04-04",
