@@ -147,7 +147,7 @@ pub fn propose_meeting(
 /// The center's time zone.
 fn time_zone(conn: &mut DbConnection, request: &RequestRow) -> Result<chrono_tz::Tz, ApiError> {
     let zone = db::network::center_time_zone(conn, &request.center_code)?;
-    Ok(zone.parse().unwrap_or(chrono_tz::Europe::Paris))
+    Ok(zone.parse().unwrap_or(chrono_tz::UTC))
 }
 
 /// Queues an e-mail about a request to each recipient, in their language: the reference, a
@@ -202,8 +202,10 @@ pub fn coordinators(conn: &mut DbConnection) -> Result<Vec<db::users::UserRow>, 
 }
 
 /// Today in the center's calendar (for birth-date checks).
-pub fn today() -> chrono::NaiveDate {
-    Utc::now()
-        .with_timezone(&chrono_tz::Europe::Paris)
-        .date_naive()
+pub fn today(conn: &mut DbConnection) -> Result<chrono::NaiveDate, ApiError> {
+    let zone: chrono_tz::Tz = db::network::center(conn)?
+        .time_zone
+        .parse()
+        .unwrap_or(chrono_tz::UTC);
+    Ok(Utc::now().with_timezone(&zone).date_naive())
 }

@@ -22,6 +22,8 @@ on_both_backends!(
     references_are_gapless_under_concurrency,
     random_action_sequences_keep_requests_legal,
     sites_serve_every_departement_nearest_first,
+    a_cancelled_meeting_moves_its_requests_and_tells_requesters,
+    reseeding_the_network_updates_staffs_and_keeps_meetings,
 );
 
 struct Cast {
@@ -1292,4 +1294,97 @@ async fn sites_serve_every_departement_nearest_first(backend: Backend) {
         app.get("/api/v1/sites?departement=99", None).await.status,
         422
     );
+}
+
+async fn a_cancelled_meeting_moves_its_requests_and_tells_requesters(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let cast = cast(&app).await;
+    let request = submitted(&app, &cast.requester, complete_form()).await;
+    let id = request["id"].as_str().unwrap();
+    let meeting = request["proposed_meeting"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let scheduled = app
+        .post(
+            &format!("/api/v1/requests/{id}/schedule"),
+            Some(&cast.coordinator),
+            json!({"meeting_id": meeting}),
+        )
+        .await;
+    assert_eq!(scheduled.status, 200);
+    let cancelled = app
+        .patch(
+            &format!("/api/v1/meetings/{meeting}"),
+            Some(&cast.coordinator),
+            json!({"status": "cancelled"}),
+        )
+        .await;
+    assert_eq!(cancelled.status, 200, "{:?}", cancelled.body);
+    let moved = app
+        .get(&format!("/api/v1/requests/{id}"), Some(&cast.requester))
+        .await;
+    assert_eq!(moved.body["status"], "scheduled");
+    assert_ne!(moved.body["meeting"]["id"], meeting.as_str());
+    assert!(
+        moved.body["meeting"]["starts_at"].as_str().unwrap()
+            > request["proposed_meeting"]["starts_at"].as_str().unwrap()
+    );
+    assert_eq!(
+        moved.body["timeline"].as_array().unwrap().last().unwrap()["note"],
+        "meeting cancelled"
+    );
+    app.deliver_emails().await;
+    let mail = app.smtp.mails_to("requester@chu-nancy.fr").pop().unwrap();
+    assert!(
+        mail.text()
+            .contains(moved.body["reference"].as_str().unwrap())
+    );
+    assert_no_clinical_data(&mail);
+    let requester_try = app
+        .patch(
+            &format!("/api/v1/meetings/{meeting}"),
+            Some(&cast.requester),
+            json!({"capacity": 3}),
+        )
+        .await;
+    assert_eq!(requester_try.status, 403);
+}
+
+async fn reseeding_the_network_updates_staffs_and_keeps_meetings(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let cast = cast(&app).await;
+    let meetings_before = app.count("SELECT COUNT(*) AS n FROM meetings").await;
+    let mut network = consilium::network::NetworkFile::load(&app.settings.network.file).unwrap();
+    network
+        .staffs
+        .iter_mut()
+        .find(|s| s.code == "radiology")
+        .unwrap()
+        .capacity = 7;
+    let db = app.db.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = db.get().unwrap();
+        network.seed(&mut conn).unwrap();
+        network.seed(&mut conn).unwrap();
+        consilium::calendar::top_up(&mut conn, Utc::now()).unwrap();
+    })
+    .await
+    .unwrap();
+    let staffs = app.get("/api/v1/staffs", Some(&cast.requester)).await;
+    let radiology = staffs
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["code"] == "radiology")
+        .unwrap();
+    assert_eq!(radiology["capacity"], 7);
+    assert_eq!(staffs.body.as_array().unwrap().len(), 6);
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM meetings").await,
+        meetings_before,
+        "nothing generated twice"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM sites").await, 25);
 }

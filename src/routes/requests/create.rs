@@ -31,10 +31,6 @@ pub async fn create_request(
     user.require_any(&[Role::Requester])?;
     let body = body.into_inner();
     let form: RequestForm = crate::extract::parse_json(body.to_string().as_bytes())?;
-    let errors = form.check_format(workflow::today());
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
     let fingerprint = idempotency::fingerprint(&body);
     state
         .db
@@ -44,6 +40,10 @@ pub async fn create_request(
                     idempotency::replay(conn, &user.id, key, "create_request", &fingerprint)?
             {
                 return Ok(replayed);
+            }
+            let errors = form.check_format(workflow::today(conn)?);
+            if !errors.is_empty() {
+                return Err(ApiError::Validation(errors));
             }
             let center = db::network::center(conn)?;
             let now = db::now();

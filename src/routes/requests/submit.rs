@@ -62,7 +62,7 @@ pub async fn submit_request(
                 )?;
             }
             let form = parse_form(&request)?;
-            let errors = form.check_submission(workflow::today());
+            let errors = form.check_submission(workflow::today(conn)?);
             if !errors.is_empty() {
                 return Err(ApiError::Validation(errors));
             }

@@ -63,7 +63,7 @@ pub async fn update_request(
                 serde_json::to_value(parse_form(&request)?).map_err(anyhow::Error::from)?;
             merge_patch(&mut document, &patch);
             let form: RequestForm = crate::extract::parse_json(document.to_string().as_bytes())?;
-            let errors = form.check_format(workflow::today());
+            let errors = form.check_format(workflow::today(conn)?);
             if !errors.is_empty() {
                 return Err(ApiError::Validation(errors));
             }
