@@ -15,6 +15,7 @@ on_both_backends!(
     the_background_worker_delivers_with_the_row_id_as_message_id,
     the_file_transport_writes_eml_files,
     the_outbox_is_readable_by_admins,
+    two_workers_never_send_the_same_message,
 );
 
 async fn mail_waits_while_smtp_is_down_and_is_delivered_once_after(backend: Backend) {
@@ -243,4 +244,48 @@ async fn the_outbox_is_readable_by_admins(backend: Backend) {
         .get("/api/v1/admin/outbox?status=pending", Some(&admin))
         .await;
     assert_eq!(pending.body["items"], json!([]));
+}
+
+async fn two_workers_never_send_the_same_message(backend: Backend) {
+    let app = spawn_app_with(
+        backend,
+        TestOptions {
+            tweak: Box::new(|s| {
+                s.email.batch_size = 3;
+                s.email.lease_seconds = 60;
+            }),
+            ..Default::default()
+        },
+    )
+    .await;
+    for i in 0..12 {
+        let email = format!("w{i}@chu.fr");
+        app.post(
+            "/api/v1/auth/register",
+            None,
+            TestApp::registration(&email, &rpps(70 + i)),
+        )
+        .await;
+    }
+    let workers = (0..2).map(|_| {
+        std::sync::Arc::new(consilium::startup::worker(&app.settings, app.db.clone()).unwrap())
+    });
+    let running: Vec<_> = workers
+        .map(|worker| tokio::spawn(async move { while worker.deliver_due().await.unwrap() > 0 {} }))
+        .collect();
+    for task in running {
+        task.await.unwrap();
+    }
+    for i in 0..12 {
+        assert_eq!(
+            app.smtp.mails_to(&format!("w{i}@chu.fr")).len(),
+            1,
+            "w{i} received exactly one message"
+        );
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM outbox WHERE status = 'sent' AND attempts = 1")
+            .await,
+        12
+    );
 }
