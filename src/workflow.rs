@@ -70,12 +70,7 @@ pub fn apply(
     mut changes: RequestChanges,
     note: Option<&str>,
 ) -> Result<RequestRow, ApiError> {
-    let from = RequestStatus::parse(&request.status)
-        .ok_or_else(|| anyhow::anyhow!("unknown stored status {}", request.status))?;
-    let to = request_status::next(from, transition).map_err(|error| ApiError::Conflict {
-        detail: error.to_string(),
-        current_status: Some(from.as_str().to_owned()),
-    })?;
+    let (from, to) = allowed(request, transition)?;
     let now = db::now();
     changes.status = Some(to.as_str().to_owned());
     changes.updated_at = Some(now);
@@ -106,6 +101,21 @@ pub fn apply(
         Outcome::Allowed,
     )?;
     db::requests::find(conn, &request.id)?.ok_or(ApiError::NotFound)
+}
+
+/// The statuses before and after `transition`, or 409 with the current status when the state
+/// machine does not allow it.
+pub fn allowed(
+    request: &RequestRow,
+    transition: Transition,
+) -> Result<(RequestStatus, RequestStatus), ApiError> {
+    let from = RequestStatus::parse(&request.status)
+        .ok_or_else(|| anyhow::anyhow!("unknown stored status {}", request.status))?;
+    let to = request_status::next(from, transition).map_err(|error| ApiError::Conflict {
+        detail: error.to_string(),
+        current_status: Some(from.as_str().to_owned()),
+    })?;
+    Ok((from, to))
 }
 
 /// The answer to a stale version: 409 naming the current status and version.

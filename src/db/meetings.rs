@@ -149,12 +149,6 @@ pub fn booked_counts(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec
         .load(conn)
 }
 
-pub fn set_status(conn: &mut DbConnection, id: &str, status: &str) -> QueryResult<usize> {
-    diesel::update(meetings::table.find(id))
-        .set(meetings::status.eq(status))
-        .execute(conn)
-}
-
 #[derive(Debug, Default, AsChangeset)]
 #[diesel(table_name = meetings)]
 pub struct MeetingChanges {

@@ -178,12 +178,6 @@ impl Db {
     {
         self.run(move |conn| write_transaction(conn, f)).await
     }
-
-    /// Pool usage: (connections open, idle).
-    pub fn pool_state(&self) -> (u32, u32) {
-        let state = self.pool.state();
-        (state.connections, state.idle_connections)
-    }
 }
 
 /// A transaction that takes the write lock at once on SQLite (`BEGIN IMMEDIATE`), so two writers

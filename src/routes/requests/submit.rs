@@ -50,17 +50,8 @@ pub async fn submit_request(
             }
             let request = db::requests::find(conn, &request.id)?.ok_or(ApiError::NotFound)?;
             check_version(&request, expected)?;
-            if request.status != "draft" {
-                // Let the state machine answer 409 with the current status.
-                workflow::apply(
-                    conn,
-                    &user.context,
-                    &request,
-                    Transition::Submit,
-                    Default::default(),
-                    None,
-                )?;
-            }
+            // Checked before the form, so a second submit answers 409, not 422.
+            workflow::allowed(&request, Transition::Submit)?;
             let form = parse_form(&request)?;
             let errors = form.check_submission(workflow::today(conn)?);
             if !errors.is_empty() {
