@@ -1,4 +1,4 @@
-//! The command line: `serve`, `worker`, `migrate`, `users add`, `openapi`.
+//! The command line: `serve`, `worker`, `migrate`, `users add`, `audit verify`, `openapi`.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -7,6 +7,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
 use crate::config::{Environment, Settings};
+use crate::crypto::DataKey;
 use crate::db;
 use crate::domain::account::Role;
 use crate::domain::email_address::EmailAddress;
@@ -46,8 +47,20 @@ pub enum Command {
         #[command(subcommand)]
         command: UsersCommand,
     },
+    /// Checks the audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Prints the OpenAPI document.
     Openapi,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walks the audit trail's hash chain; exits 1 and names the first broken link if any
+    /// row was changed, removed or reordered.
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]
@@ -72,6 +85,10 @@ pub enum UsersCommand {
         /// Reads the password from standard input (it never appears in the process list).
         #[arg(long, required = true)]
         password_stdin: bool,
+        /// Provisions the second factor: the TOTP secret (base32, at least 128 bits) already
+        /// loaded into the user's authenticator app.
+        #[arg(long)]
+        totp_secret: Option<String>,
     },
 }
 
@@ -99,11 +116,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 worker.db.clone(),
                 stopped.clone(),
             ));
+            let sealer = tokio::spawn(crate::audit::keep_sealed(
+                worker.db.clone(),
+                stopped.clone(),
+            ));
             let running = tokio::spawn(worker.run(stopped));
             shutdown_signal().await;
             stop.send(true).ok();
             running.await?;
             calendar.await?;
+            sealer.await?;
             Ok(())
         }
         Command::Migrate => {
@@ -122,6 +144,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     specialty,
                     language,
                     password_stdin: _,
+                    totp_secret,
                 },
         } => {
             let mut password = String::new();
@@ -130,40 +153,100 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .context("cannot read the password")?;
             let password = password.trim_end_matches(['\n', '\r']).to_owned();
             let db = startup::prepare_database(&settings).await?;
+            let key = settings.data_key()?;
             let id = tokio::task::spawn_blocking(move || {
                 add_user(
                     &db,
-                    &email,
-                    &full_name,
-                    &rpps,
-                    &roles,
-                    site.as_deref(),
-                    &specialty,
-                    &language,
-                    &password,
+                    &key,
+                    &NewAccount {
+                        email: &email,
+                        full_name: &full_name,
+                        rpps: &rpps,
+                        roles: &roles,
+                        site: site.as_deref(),
+                        specialty: &specialty,
+                        language: &language,
+                        password: &password,
+                        totp_secret: totp_secret.as_deref(),
+                    },
                 )
             })
             .await??;
             println!("{id}");
             Ok(())
         }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let db = startup::prepare_database(&settings).await?;
+            let report = db
+                .run(|conn| {
+                    crate::audit::seal_pending(conn)?;
+                    crate::audit::verify_chain(conn)
+                })
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            match report.broken {
+                None => {
+                    println!(
+                        "audit trail intact: {} rows verified, {} not sealed yet",
+                        report.verified, report.unsealed
+                    );
+                    Ok(())
+                }
+                Some(link) => {
+                    println!(
+                        "audit trail BROKEN at row {} ({}): {}; {} rows before it verified",
+                        link.seq,
+                        link.id.as_deref().unwrap_or("no id"),
+                        link.reason,
+                        report.verified
+                    );
+                    std::process::exit(1);
+                }
+            }
+        }
         Command::Openapi => unreachable!("handled above"),
     }
 }
 
+/// An account made by an operator (`users add`).
+#[derive(Debug, Clone, Copy)]
+pub struct NewAccount<'a> {
+    pub email: &'a str,
+    pub full_name: &'a str,
+    pub rpps: &'a str,
+    pub roles: &'a [String],
+    pub site: Option<&'a str>,
+    pub specialty: &'a str,
+    pub language: &'a str,
+    pub password: &'a str,
+    /// A TOTP secret (base32) to enable the second factor with.
+    pub totp_secret: Option<&'a str>,
+}
+
 /// Creates an active, verified account (the `users add` command).
-#[allow(clippy::too_many_arguments)]
-pub fn add_user(
-    db: &db::Db,
-    email: &str,
-    full_name: &str,
-    rpps: &str,
-    roles: &[String],
-    site: Option<&str>,
-    specialty: &str,
-    language: &str,
-    password: &str,
-) -> anyhow::Result<String> {
+pub fn add_user(db: &db::Db, key: &DataKey, account: &NewAccount<'_>) -> anyhow::Result<String> {
+    let NewAccount {
+        email,
+        full_name,
+        rpps,
+        roles,
+        site,
+        specialty,
+        language,
+        password,
+        totp_secret,
+    } = *account;
+    let sealed_totp = match totp_secret {
+        Some(secret) => {
+            crate::auth::totp::parse_secret(secret).ok_or_else(|| {
+                anyhow::anyhow!("--totp-secret must be base32 of at least 128 bits")
+            })?;
+            Some(key.seal_text(secret.trim()))
+        }
+        None => None,
+    };
     let email = EmailAddress::parse(email).map_err(|m| anyhow::anyhow!("--email {m}"))?;
     let rpps = Rpps::parse(rpps).map_err(|e| anyhow::anyhow!("--rpps {e}"))?;
     let roles = roles
@@ -207,6 +290,9 @@ pub fn add_user(
         )?;
         let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
         db::users::set_roles(conn, &id, &names, now)?;
+        if let Some(sealed) = &sealed_totp {
+            db::mfa::enable_totp(conn, &id, sealed, now)?;
+        }
         crate::audit::record(
             conn,
             &Default::default(),

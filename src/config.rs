@@ -11,6 +11,8 @@ use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+use crate::crypto::DataKey;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Environment {
     Development,
@@ -57,6 +59,8 @@ pub struct ServerSettings {
     pub json_limit_bytes: usize,
     /// HTTP worker threads; 0 means one per core.
     pub workers: usize,
+    /// Browser origins allowed to call the API (CORS); empty: no cross-origin access.
+    pub cors_allowed_origins: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -75,6 +79,9 @@ pub struct StorageSettings {
     pub max_attachment_bytes: u64,
     /// Largest total of a request's attachments (413 beyond).
     pub max_request_attachments_bytes: u64,
+    /// AES-256-GCM key sealing attachments and TOTP secrets at rest (base64 of 32 bytes).
+    /// Required in production; elsewhere generated once into `<dir>/encryption_key`.
+    pub encryption_key: SecretString,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -108,6 +115,8 @@ pub struct EmailSettings {
 #[derive(Debug, Clone, Deserialize)]
 pub struct AuthSettings {
     pub jwt_secret: SecretString,
+    /// The key being retired: tokens it signed stay valid until they expire.
+    pub jwt_previous_secret: SecretString,
     pub issuer: String,
     pub access_token_minutes: i64,
     pub refresh_token_days: i64,
@@ -116,6 +125,10 @@ pub struct AuthSettings {
     pub login_max_failures_per_account: u32,
     pub login_max_failures_per_address: u32,
     pub login_lockout_seconds: u64,
+    /// Roles that must sign in with a second factor (TOTP).
+    pub mfa_required_roles: Vec<String>,
+    /// Lifetime of the token between the password and the second factor.
+    pub mfa_token_minutes: i64,
 }
 
 /// The shortest JWT secret accepted in production (bytes).
@@ -153,6 +166,16 @@ impl Settings {
         }
     }
 
+    /// The key sealing data at rest.
+    pub fn data_key(&self) -> anyhow::Result<DataKey> {
+        DataKey::from_base64(self.storage.encryption_key.expose_secret())
+    }
+
+    /// Whether `role` must sign in with a second factor.
+    pub fn mfa_required_for(&self, role: &str) -> bool {
+        self.auth.mfa_required_roles.iter().any(|r| r == role)
+    }
+
     pub fn attachments_dir(&self) -> PathBuf {
         self.storage.dir.join("attachments")
     }
@@ -182,21 +205,41 @@ impl Settings {
             if self.email.transport == EmailTransport::File {
                 problems.push("email.transport must be smtp".to_owned());
             }
+            if self.storage.encryption_key.expose_secret().is_empty() {
+                problems.push("storage.encryption_key must be set".to_owned());
+            }
             if !self.server.public_url.starts_with("https://") {
                 problems.push("server.public_url must be an https:// URL".to_owned());
             }
             if !problems.is_empty() {
                 bail!("refusing to start in production: {}", problems.join("; "));
             }
-        } else if self.auth.jwt_secret.expose_secret().is_empty() {
-            self.auth.jwt_secret = load_or_create_secret(&self.storage.dir.join("jwt_secret"))?;
+        } else {
+            if self.auth.jwt_secret.expose_secret().is_empty() {
+                self.auth.jwt_secret =
+                    load_or_create_secret(&self.storage.dir.join("jwt_secret"), random_hex_secret)?;
+            }
+            if self.storage.encryption_key.expose_secret().is_empty() {
+                self.storage.encryption_key = load_or_create_secret(
+                    &self.storage.dir.join("encryption_key"),
+                    DataKey::generate_base64,
+                )?;
+            }
         }
+        self.data_key()?;
         self.server.public_url = self.server.public_url.trim_end_matches('/').to_owned();
         Ok(())
     }
 }
 
-fn load_or_create_secret(path: &Path) -> anyhow::Result<SecretString> {
+fn random_hex_secret() -> String {
+    let mut bytes = [0u8; 48];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// A secret kept in a private file of the data directory, made by `generate` the first time.
+fn load_or_create_secret(path: &Path, generate: fn() -> String) -> anyhow::Result<SecretString> {
     if let Ok(existing) = std::fs::read_to_string(path) {
         let existing = existing.trim();
         if existing.len() >= MIN_JWT_SECRET_LEN {
@@ -207,12 +250,10 @@ fn load_or_create_secret(path: &Path) -> anyhow::Result<SecretString> {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
     }
-    let mut bytes = [0u8; 48];
-    rand::rng().fill_bytes(&mut bytes);
-    let secret = hex::encode(bytes);
+    let secret = generate();
     write_private_file(path, secret.as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;
-    tracing::info!(path = %path.display(), "generated a development JWT secret");
+    tracing::info!(path = %path.display(), "generated a development secret");
     Ok(SecretString::from(secret))
 }
 
@@ -266,11 +307,13 @@ mod tests {
         assert!(error.contains("auth.jwt_secret"), "{error}");
         assert!(error.contains("email.transport"), "{error}");
         assert!(error.contains("https"), "{error}");
+        assert!(error.contains("storage.encryption_key"), "{error}");
 
         let mut settings = defaults();
         settings.auth.jwt_secret = SecretString::from("x".repeat(40));
         settings.email.transport = EmailTransport::Smtp;
         settings.server.public_url = "https://consilium.example.org/".into();
+        settings.storage.encryption_key = SecretString::from(DataKey::generate_base64());
         settings.prepare(Environment::Production).unwrap();
         assert_eq!(settings.server.public_url, "https://consilium.example.org");
     }

@@ -46,6 +46,9 @@ pub enum ApiError {
     Unauthorized,
     #[error("forbidden")]
     Forbidden,
+    /// The user's role requires a second factor that this session was not opened with.
+    #[error("second factor required")]
+    SecondFactorRequired { enrolled: bool },
     #[error("not found")]
     NotFound,
     #[error("conflict: {detail}")]
@@ -89,6 +92,16 @@ impl ApiError {
                 "Authentication is required, or the credentials are invalid.".into(),
             ),
             ApiError::Forbidden => ("forbidden", "You are not allowed to do this.".into()),
+            ApiError::SecondFactorRequired { enrolled: false } => (
+                "mfa-enrollment-required",
+                "Your role requires two-factor sign-in: enrol an authenticator app with \
+                 POST /api/v1/me/mfa/totp, then sign in again."
+                    .into(),
+            ),
+            ApiError::SecondFactorRequired { enrolled: true } => (
+                "mfa-required",
+                "Your role requires two-factor sign-in: sign in again with your code.".into(),
+            ),
             ApiError::NotFound => ("not-found", "No such resource.".into()),
             ApiError::Conflict { detail, .. } => ("conflict", detail.clone()),
             ApiError::PreconditionFailed => (
@@ -137,7 +150,7 @@ impl ResponseError for ApiError {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::Forbidden | ApiError::SecondFactorRequired { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,

@@ -35,10 +35,71 @@ fn is_json(req: &HttpRequest) -> bool {
         .unwrap_or(false)
 }
 
-/// Parses JSON bytes into `T`, naming the failing field.
+/// Deepest nesting of arrays and objects accepted in a body.
+pub const MAX_DEPTH: usize = 16;
+/// Longest string accepted anywhere in a body, in characters (a field may set a lower one).
+pub const MAX_STRING_CHARS: usize = 20_000;
+/// Most items accepted in one array of a body.
+pub const MAX_ARRAY_ITEMS: usize = 500;
+
+/// Every place where `value` passes the generic limits, as field errors.
+fn check_limits(value: &serde_json::Value, path: &str, depth: usize, errors: &mut Vec<FieldError>) {
+    use serde_json::Value;
+    let field = || {
+        if path.is_empty() {
+            "body".to_owned()
+        } else {
+            path.to_owned()
+        }
+    };
+    match value {
+        Value::String(text) if text.chars().count() > MAX_STRING_CHARS => {
+            errors.push(FieldError::new(
+                field(),
+                format!("is longer than {MAX_STRING_CHARS} characters"),
+            ))
+        }
+        Value::Array(_) | Value::Object(_) if depth >= MAX_DEPTH => errors.push(FieldError::new(
+            field(),
+            format!("nests deeper than {MAX_DEPTH} levels"),
+        )),
+        Value::Array(items) => {
+            if items.len() > MAX_ARRAY_ITEMS {
+                errors.push(FieldError::new(
+                    field(),
+                    format!("has more than {MAX_ARRAY_ITEMS} items"),
+                ));
+            }
+            for (index, item) in items.iter().enumerate().take(MAX_ARRAY_ITEMS) {
+                check_limits(item, &format!("{path}[{index}]"), depth + 1, errors);
+            }
+        }
+        Value::Object(members) => {
+            for (name, member) in members {
+                let name: String = name.chars().take(64).collect();
+                let child = if path.is_empty() {
+                    name
+                } else {
+                    format!("{path}.{name}")
+                };
+                check_limits(member, &child, depth + 1, errors);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Parses JSON bytes into `T`, naming the failing field. Depth, string lengths and array
+/// lengths are bounded for every body before it reaches a handler.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|error| ApiError::BadRequest(format!("The body is not valid JSON: {error}")))?;
+    let mut errors = Vec::new();
+    check_limits(&value, "", 0, &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    serde_path_to_error::deserialize(value).map_err(|error| {
         let path = error.path().to_string();
         let inner = error.into_inner();
         if inner.is_syntax() || inner.is_eof() || inner.is_io() {
@@ -125,6 +186,29 @@ mod tests {
     #[serde(rename_all = "snake_case")]
     enum Sex {
         Female,
+    }
+
+    #[test]
+    fn bodies_beyond_the_limits_name_every_place() {
+        let deep = format!("{}{}", "[".repeat(40), "]".repeat(40));
+        let long = "x".repeat(MAX_STRING_CHARS + 1);
+        let many: Vec<u8> = vec![0; MAX_ARRAY_ITEMS + 1];
+        let body = format!(
+            r#"{{"inner": {{"sex": "female", "notes": "{long}"}}, "deep": {deep}, "many": {}}}"#,
+            serde_json::to_string(&many).unwrap()
+        );
+        match parse_json::<serde_json::Value>(body.as_bytes()) {
+            Err(ApiError::Validation(errors)) => {
+                let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+                assert!(fields.contains(&"inner.notes"), "{fields:?}");
+                assert!(fields.iter().any(|f| f.starts_with("deep")), "{fields:?}");
+                assert!(fields.contains(&"many"), "{fields:?}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // serde_json's own recursion limit is a 400, never a crash.
+        let very_deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(parse_json::<serde_json::Value>(very_deep.as_bytes()).is_err());
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! Consilium: the request workflow service of a rare-disease reference network.
 
+pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
 pub mod cli;
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod email;

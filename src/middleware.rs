@@ -1,6 +1,7 @@
 //! The middleware every answer goes through: correlation id (`X-Request-Id`, generated when
 //! absent, echoed), one log line per request (method, path, status, duration — never the query
-//! or the body), security headers, and problem+json for errors raised outside handlers
+//! or the body), security headers, CORS for the configured origins only, an audit row for
+//! every refused access (401, 403), and problem+json for errors raised outside handlers
 //! (unknown route, wrong method).
 
 use std::time::Instant;
@@ -12,8 +13,11 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, ResponseError};
 use tracing::Instrument;
 
+use crate::audit::{self, Outcome};
+use crate::auth::current_user::AuthenticatedActor;
 use crate::error::{ApiError, problem_response};
-use crate::request_context::CorrelationId;
+use crate::request_context::{CorrelationId, RequestContext};
+use crate::startup::AppState;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -37,6 +41,21 @@ pub async fn around_every_request(
     let method = req.method().clone();
     let path = req.path().to_owned();
     let is_docs = path.starts_with("/docs");
+    let state = req.app_data::<actix_web::web::Data<AppState>>().cloned();
+    let policy = Policy {
+        hsts: state
+            .as_ref()
+            .is_some_and(|s| s.settings.server.public_url.starts_with("https://")),
+        cors_origin: state.as_ref().and_then(|state| {
+            let origin = req.headers().get(header::ORIGIN)?.to_str().ok()?;
+            let allowed = &state.settings.server.cors_allowed_origins;
+            allowed
+                .iter()
+                .any(|o| o == origin)
+                .then(|| origin.to_owned())
+        }),
+        is_docs,
+    };
     let span = tracing::info_span!("http", request_id = %request_id, %method, %path);
     let started = Instant::now();
 
@@ -50,7 +69,34 @@ pub async fn around_every_request(
         return finish(
             ServiceResponse::new(req, response),
             &request_id,
-            is_docs,
+            &policy,
+            &span,
+            started,
+        );
+    }
+
+    if method == actix_web::http::Method::OPTIONS
+        && policy.cors_origin.is_some()
+        && req
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+    {
+        let (req, _) = req.into_parts();
+        let response = actix_web::HttpResponse::NoContent()
+            .insert_header((
+                header::ACCESS_CONTROL_ALLOW_METHODS,
+                "GET, POST, PUT, PATCH, DELETE",
+            ))
+            .insert_header((
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                "authorization, content-type, if-match, idempotency-key, x-request-id",
+            ))
+            .insert_header((header::ACCESS_CONTROL_MAX_AGE, "600"))
+            .finish();
+        return finish(
+            ServiceResponse::new(req, response),
+            &request_id,
+            &policy,
             &span,
             started,
         );
@@ -63,13 +109,71 @@ pub async fn around_every_request(
         }
     };
     let response = problem_for_bare_errors(response);
-    finish(response, &request_id, is_docs, &span, started)
+    if let Some(state) = state {
+        audit_refusal(&state, &response).await;
+    }
+    finish(response, &request_id, &policy, &span, started)
+}
+
+/// What the headers of an answer depend on.
+struct Policy {
+    /// `server.public_url` is https: browsers must keep to https.
+    hsts: bool,
+    /// The request's `Origin`, when it is one of `server.cors_allowed_origins`.
+    cors_origin: Option<String>,
+    is_docs: bool,
+}
+
+/// A 401 or 403 of the API is written to the audit trail (sign-in endpoints audit their own
+/// failures), with the caller when known and the method and path (ids only, never a query).
+async fn audit_refusal(state: &AppState, response: &ServiceResponse<BoxBody>) {
+    let status = response.status().as_u16();
+    let path = response.request().path();
+    if !matches!(status, 401 | 403)
+        || !path.starts_with("/api/v1/")
+        || path.starts_with("/api/v1/auth/")
+    {
+        return;
+    }
+    let mut context = RequestContext::of(response.request());
+    if let Some(actor) = response.request().extensions().get::<AuthenticatedActor>() {
+        context = context.with_actor(&actor.0);
+    }
+    let target = format!("{} {}", response.request().method(), truncate(path, 200));
+    let action = if status == 401 {
+        "access.unauthenticated"
+    } else {
+        "access.forbidden"
+    };
+    let written = state
+        .db
+        .write(move |conn| {
+            audit::record(
+                conn,
+                &context,
+                action,
+                "route",
+                Some(&target),
+                Outcome::Denied,
+            )
+        })
+        .await;
+    if let Err(error) = written {
+        tracing::warn!(%error, "could not audit a refused access");
+    }
+}
+
+fn truncate(text: &str, max: usize) -> &str {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
 }
 
 fn finish(
     mut response: ServiceResponse<BoxBody>,
     request_id: &str,
-    is_docs: bool,
+    policy: &Policy,
     span: &tracing::Span,
     started: Instant,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
@@ -85,7 +189,8 @@ fn finish(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    if is_docs {
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if policy.is_docs {
         headers.insert(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(
@@ -94,6 +199,26 @@ fn finish(
         );
     } else {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        );
+    }
+    if policy.hsts {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    if let Some(origin) = &policy.cors_origin
+        && let Ok(value) = HeaderValue::from_str(origin)
+    {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+        headers.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("etag, location, retry-after, x-request-id"),
+        );
+        headers.append(header::VARY, HeaderValue::from_static("Origin"));
     }
     let status = response.status().as_u16();
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;

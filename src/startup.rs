@@ -16,6 +16,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::throttle::LoginThrottle;
 use crate::config::Settings;
+use crate::crypto::DataKey;
 use crate::db::{self, Db};
 use crate::email::transport::Mailer;
 use crate::error::ApiError;
@@ -30,6 +31,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub jwt: JwtKeys,
     pub throttle: LoginThrottle,
+    /// Seals attachments and TOTP secrets at rest.
+    pub data_key: DataKey,
 }
 
 /// Opens the database, applies the migrations and seeds the network.
@@ -83,8 +86,10 @@ impl Application {
         let settings = Arc::new(settings);
         let state = web::Data::new(AppState {
             db: db.clone(),
+            data_key: settings.data_key()?,
             jwt: JwtKeys::new(
                 settings.auth.jwt_secret.expose_secret().as_bytes(),
+                Some(settings.auth.jwt_previous_secret.expose_secret().as_bytes()),
                 &settings.auth.issuer,
                 settings.auth.access_token_minutes,
             ),
@@ -141,10 +146,14 @@ impl Application {
                 stopped.clone(),
             ))
         });
+        let sealer = self
+            .worker
+            .as_ref()
+            .map(|_| tokio::spawn(crate::audit::keep_sealed(self.db.clone(), stopped.clone())));
         let worker = self.worker.map(|worker| tokio::spawn(worker.run(stopped)));
         let served = self.server.await;
         stop_worker.send(true).ok();
-        for task in [worker, calendar].into_iter().flatten() {
+        for task in [worker, calendar, sealer].into_iter().flatten() {
             task.await.ok();
         }
         Ok(served?)

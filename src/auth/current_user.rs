@@ -6,7 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 
 use crate::db;
 use crate::domain::account::{Language, Role};
@@ -24,8 +24,17 @@ pub struct CurrentUser {
     pub roles: Vec<Role>,
     pub site_code: Option<String>,
     pub language: Language,
+    /// Whether the account has a second factor enrolled.
+    pub second_factor_enrolled: bool,
+    /// Whether the session was opened with a second factor.
+    pub session_has_second_factor: bool,
     pub context: RequestContext,
 }
+
+/// The caller, also when their role requires a second factor they have not used yet: only the
+/// endpoints that let them enrol (and see themselves) take it.
+#[derive(Debug, Clone)]
+pub struct EnrollingUser(pub CurrentUser);
 
 impl CurrentUser {
     pub fn has_role(&self, role: Role) -> bool {
@@ -57,42 +66,86 @@ impl FromRequest for CurrentUser {
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer_token(req);
-        let context = RequestContext::of(req);
+        let settings = req
+            .app_data::<web::Data<AppState>>()
+            .map(|state| state.settings.clone());
+        let authenticated = authenticate(req);
         Box::pin(async move {
-            let state = state.ok_or_else(|| anyhow::anyhow!("application state missing"))?;
-            let claims = token
-                .and_then(|token| state.jwt.verify_access(&token))
-                .ok_or(ApiError::Unauthorized)?;
-            let user_id = claims.sub;
-            let (user, roles) = state
-                .db
-                .run(move |conn| {
-                    let user = db::users::find_by_id(conn, &user_id)?;
-                    let roles = match &user {
-                        Some(user) => db::users::roles(conn, &user.id)?,
-                        None => Vec::new(),
-                    };
-                    Ok((user, roles))
-                })
-                .await?;
-            let user = user
-                .filter(|user| user.status == "active")
-                .ok_or(ApiError::Unauthorized)?;
-            let mut roles: Vec<Role> = roles.iter().filter_map(|role| Role::parse(role)).collect();
-            roles.sort();
-            Ok(CurrentUser {
-                context: context.with_actor(&user.id),
-                id: user.id,
-                email: user.email,
-                full_name: user.full_name,
-                rpps: user.rpps,
-                specialty: user.specialty,
-                roles,
-                site_code: user.site_code,
-                language: Language::parse(&user.language).unwrap_or_default(),
+            let user = authenticated.await?;
+            let settings = settings.ok_or_else(|| anyhow::anyhow!("application state missing"))?;
+            let needs_second_factor = user
+                .roles
+                .iter()
+                .any(|role| settings.mfa_required_for(role.as_str()));
+            if needs_second_factor
+                && !(user.session_has_second_factor && user.second_factor_enrolled)
+            {
+                return Err(ApiError::SecondFactorRequired {
+                    enrolled: user.second_factor_enrolled,
+                });
+            }
+            Ok(user)
+        })
+    }
+}
+
+impl FromRequest for EnrollingUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let authenticated = authenticate(req);
+        Box::pin(async move { Ok(EnrollingUser(authenticated.await?)) })
+    }
+}
+
+/// Set on the request once the caller is known, for the audit of a refusal that follows.
+#[derive(Debug, Clone)]
+pub struct AuthenticatedActor(pub String);
+
+/// The caller of a valid access token whose account is active.
+fn authenticate(req: &HttpRequest) -> impl Future<Output = Result<CurrentUser, ApiError>> + use<> {
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let token = bearer_token(req);
+    let context = RequestContext::of(req);
+    let req = req.clone();
+    async move {
+        let state = state.ok_or_else(|| anyhow::anyhow!("application state missing"))?;
+        let claims = token
+            .and_then(|token| state.jwt.verify_access(&token))
+            .ok_or(ApiError::Unauthorized)?;
+        let session_has_second_factor = claims.has_second_factor();
+        let user_id = claims.sub;
+        let (user, roles) = state
+            .db
+            .run(move |conn| {
+                let user = db::users::find_by_id(conn, &user_id)?;
+                let roles = match &user {
+                    Some(user) => db::users::roles(conn, &user.id)?,
+                    None => Vec::new(),
+                };
+                Ok((user, roles))
             })
+            .await?;
+        let user = user
+            .filter(|user| user.status == "active")
+            .ok_or(ApiError::Unauthorized)?;
+        req.extensions_mut()
+            .insert(AuthenticatedActor(user.id.clone()));
+        let mut roles: Vec<Role> = roles.iter().filter_map(|role| Role::parse(role)).collect();
+        roles.sort();
+        Ok(CurrentUser {
+            context: context.with_actor(&user.id),
+            id: user.id,
+            email: user.email,
+            full_name: user.full_name,
+            rpps: user.rpps,
+            specialty: user.specialty,
+            roles,
+            site_code: user.site_code,
+            language: Language::parse(&user.language).unwrap_or_default(),
+            second_factor_enrolled: user.totp_enabled_at.is_some(),
+            session_has_second_factor,
         })
     }
 }

@@ -7,11 +7,45 @@
 pub mod current_user;
 pub mod jwt;
 pub mod password_hash;
+pub mod second_factor;
 pub mod throttle;
+pub mod totp;
 
 use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+
+/// How a session was opened (RFC 8176 `amr` values): a password, then maybe a one-time code.
+/// A new sign-in method (Pro Santé Connect) would add its own value here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Amr(Vec<String>);
+
+impl Amr {
+    pub fn password() -> Amr {
+        Amr(vec!["pwd".to_owned()])
+    }
+
+    pub fn password_and_otp() -> Amr {
+        Amr(vec!["pwd".to_owned(), "otp".to_owned()])
+    }
+
+    /// From its stored form (space-separated); unknown values are dropped.
+    pub fn parse(stored: &str) -> Amr {
+        Amr(stored
+            .split_whitespace()
+            .filter(|m| matches!(*m, "pwd" | "otp"))
+            .map(str::to_owned)
+            .collect())
+    }
+
+    pub fn stored(&self) -> String {
+        self.0.join(" ")
+    }
+
+    pub fn methods(&self) -> &[String] {
+        &self.0
+    }
+}
 
 /// A new opaque 256-bit token (URL-safe base64) and the SHA-256 hex digest that is stored.
 pub fn new_opaque_token() -> (String, String) {

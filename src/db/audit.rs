@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::schema::audit_log;
+use super::schema::{audit_chain, audit_log};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = audit_log)]
@@ -18,6 +18,9 @@ pub struct AuditRow {
     pub outcome: String,
     pub client_addr: Option<String>,
     pub correlation_id: Option<String>,
+    pub seq: Option<i64>,
+    pub prev_hash: Option<String>,
+    pub hash: Option<String>,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -86,4 +89,76 @@ pub fn list(
         );
     }
     query.load(conn)
+}
+
+/// The chain's head: the last sequence number sealed and its hash.
+pub fn chain_head(conn: &mut DbConnection) -> QueryResult<(i64, String)> {
+    audit_chain::table
+        .find(1_i64)
+        .select((audit_chain::seq, audit_chain::hash))
+        .first(conn)
+}
+
+/// Takes the chain's head for this transaction (a row lock on PostgreSQL; SQLite's write
+/// transaction is already exclusive), so two sealers never chain from the same link.
+pub fn lock_chain_head(conn: &mut DbConnection) -> QueryResult<(i64, String)> {
+    diesel::update(audit_chain::table.find(1_i64))
+        .set(audit_chain::seq.eq(audit_chain::seq))
+        .returning((audit_chain::seq, audit_chain::hash))
+        .get_result(conn)
+}
+
+pub fn set_chain_head(conn: &mut DbConnection, seq: i64, hash: &str) -> QueryResult<()> {
+    diesel::update(audit_chain::table.find(1_i64))
+        .set((audit_chain::seq.eq(seq), audit_chain::hash.eq(hash)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The oldest rows not sealed yet, in the order they will be chained.
+pub fn unsealed(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<AuditRow>> {
+    audit_log::table
+        .filter(audit_log::hash.is_null())
+        .order((audit_log::at.asc(), audit_log::id.asc()))
+        .select(AuditRow::as_select())
+        .limit(limit)
+        .load(conn)
+}
+
+pub fn count_unsealed(conn: &mut DbConnection) -> QueryResult<i64> {
+    audit_log::table
+        .filter(audit_log::hash.is_null())
+        .count()
+        .get_result(conn)
+}
+
+/// Seals one row (the only UPDATE the database lets through, once).
+pub fn seal(
+    conn: &mut DbConnection,
+    id: &str,
+    seq: i64,
+    prev_hash: &str,
+    hash: &str,
+) -> QueryResult<usize> {
+    diesel::update(audit_log::table.find(id).filter(audit_log::hash.is_null()))
+        .set((
+            audit_log::seq.eq(seq),
+            audit_log::prev_hash.eq(prev_hash),
+            audit_log::hash.eq(hash),
+        ))
+        .execute(conn)
+}
+
+/// Sealed rows in chain order, after `after_seq`.
+pub fn sealed_after(
+    conn: &mut DbConnection,
+    after_seq: i64,
+    limit: i64,
+) -> QueryResult<Vec<AuditRow>> {
+    audit_log::table
+        .filter(audit_log::seq.gt(after_seq))
+        .order(audit_log::seq.asc())
+        .select(AuditRow::as_select())
+        .limit(limit)
+        .load(conn)
 }

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod idempotency;
 pub mod meetings;
 pub mod messages;
+pub mod mfa;
 pub mod network;
 pub mod opinions;
 pub mod outbox;

@@ -54,6 +54,9 @@ diesel::table! {
         status -> Text,
         created_at -> Timestamp,
         email_verified_at -> Nullable<Timestamp>,
+        totp_secret -> Nullable<Text>,
+        totp_enabled_at -> Nullable<Timestamp>,
+        totp_last_step -> Nullable<BigInt>,
     }
 }
 
@@ -85,6 +88,7 @@ diesel::table! {
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
         revoked_at -> Nullable<Timestamp>,
+        amr -> Text,
     }
 }
 
@@ -117,6 +121,37 @@ diesel::table! {
         outcome -> Text,
         client_addr -> Nullable<Text>,
         correlation_id -> Nullable<Text>,
+        seq -> Nullable<BigInt>,
+        prev_hash -> Nullable<Text>,
+        hash -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    audit_chain (id) {
+        id -> BigInt,
+        seq -> BigInt,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    recovery_codes (code_hash) {
+        code_hash -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    login_challenges (token_hash) {
+        token_hash -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        failures -> BigInt,
     }
 }
 

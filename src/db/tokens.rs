@@ -79,11 +79,13 @@ pub fn insert_refresh_token(
     token_hash: &str,
     family_id: &str,
     user_id: &str,
+    amr: &str,
     now: NaiveDateTime,
     expires_at: NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::insert_into(refresh_tokens::table)
         .values((
+            refresh_tokens::amr.eq(amr),
             refresh_tokens::token_hash.eq(token_hash),
             refresh_tokens::family_id.eq(family_id),
             refresh_tokens::user_id.eq(user_id),
@@ -97,7 +99,12 @@ pub fn insert_refresh_token(
 #[derive(Debug, PartialEq, Eq)]
 pub enum RefreshSpend {
     /// The token was live and is now spent: issue its successor in the same family.
-    Spent { user_id: String, family_id: String },
+    Spent {
+        user_id: String,
+        family_id: String,
+        /// The session's authentication methods, carried to the successor.
+        amr: String,
+    },
     /// The token had already been spent or revoked: its family must be revoked.
     Reused { family_id: String },
     /// Unknown or expired.
@@ -121,18 +128,25 @@ pub fn spend_refresh_token(
     )
     .set(refresh_tokens::used_at.eq(now))
     .execute(conn)?;
-    let row: Option<(String, String, NaiveDateTime)> = refresh_tokens::table
+    let row: Option<(String, String, NaiveDateTime, String)> = refresh_tokens::table
         .find(token_hash)
         .select((
             refresh_tokens::user_id,
             refresh_tokens::family_id,
             refresh_tokens::expires_at,
+            refresh_tokens::amr,
         ))
         .first(conn)
         .optional()?;
     Ok(match row {
-        Some((user_id, family_id, _)) if spent == 1 => RefreshSpend::Spent { user_id, family_id },
-        Some((_, family_id, expires_at)) if expires_at > now => RefreshSpend::Reused { family_id },
+        Some((user_id, family_id, _, amr)) if spent == 1 => RefreshSpend::Spent {
+            user_id,
+            family_id,
+            amr,
+        },
+        Some((_, family_id, expires_at, _)) if expires_at > now => {
+            RefreshSpend::Reused { family_id }
+        }
         _ => RefreshSpend::Invalid,
     })
 }

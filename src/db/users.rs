@@ -21,6 +21,17 @@ pub struct UserRow {
     pub status: String,
     pub created_at: NaiveDateTime,
     pub email_verified_at: Option<NaiveDateTime>,
+    /// Sealed with the data key; enrolment is pending until `totp_enabled_at` is set.
+    pub totp_secret: Option<String>,
+    pub totp_enabled_at: Option<NaiveDateTime>,
+    /// The last TOTP time step accepted (codes at or before it are replays).
+    pub totp_last_step: Option<i64>,
+}
+
+impl UserRow {
+    pub fn has_second_factor(&self) -> bool {
+        self.totp_enabled_at.is_some()
+    }
 }
 
 #[derive(Debug, Insertable)]

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod health;
 pub mod me;
 pub mod meetings;
+pub mod mfa;
 pub mod pagination;
 pub mod requests;
 pub mod sites;
@@ -19,6 +20,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::scope("/api/v1")
                 .configure(auth::configure)
                 .service(me::get_me)
+                .configure(mfa::configure)
                 .service(sites::list_sites)
                 .configure(staffs::configure)
                 .configure(requests::configure)

@@ -18,6 +18,34 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
 pub const PASSWORD: &str = "tangerine-ossicle-Vercors-42";
+/// The TOTP secret provisioned for staff accounts in tests (160 bits, base32).
+pub const TOTP_SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+
+/// The current code of a TOTP secret for a step not used yet by `used` (codes are single-use
+/// per step; one step of drift is accepted, so at most two logins per 30 s need no wait).
+pub async fn fresh_totp_code(
+    secret: &str,
+    used: &Mutex<std::collections::HashMap<String, i64>>,
+) -> String {
+    let bytes = consilium::auth::totp::parse_secret(secret).expect("a valid test secret");
+    loop {
+        let now = chrono::Utc::now().timestamp();
+        let step = now / 30;
+        let candidate = {
+            let mut used = used.lock().unwrap();
+            let last = used.get(secret).copied().unwrap_or(i64::MIN);
+            let pick = [step, step + 1].into_iter().find(|s| *s > last);
+            if let Some(pick) = pick {
+                used.insert(secret.to_owned(), pick);
+            }
+            pick
+        };
+        match candidate {
+            Some(pick) => return consilium::auth::totp::code_at(&bytes, (pick * 30) as u64),
+            None => tokio::time::sleep(Duration::from_millis(500)).await,
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 pub enum Backend {
@@ -262,6 +290,8 @@ pub struct TestApp {
     pub database_url: String,
     _dir: tempfile::TempDir,
     postgres_database: Option<(String, String)>,
+    /// The last TOTP step used per secret, so helpers never replay a code.
+    pub totp_steps: Mutex<std::collections::HashMap<String, i64>>,
 }
 
 pub struct TestOptions {
@@ -362,6 +392,7 @@ pub async fn spawn_app_with(backend: Backend, options: TestOptions) -> TestApp {
         database_url,
         _dir: dir,
         postgres_database,
+        totp_steps: Mutex::new(Default::default()),
     }
 }
 
@@ -512,6 +543,8 @@ impl TestApp {
         self.login(email, PASSWORD).await
     }
 
+    /// Signs in; for an account with a second factor (staff accounts of the tests use
+    /// [`TOTP_SECRET`]) answers the challenge with a fresh code.
     pub async fn login(&self, email: &str, password: &str) -> Value {
         let answer = self
             .post(
@@ -521,10 +554,23 @@ impl TestApp {
             )
             .await;
         assert_eq!(answer.status, 200, "{:?}", answer.body);
+        if answer.body["mfa_required"] != json!(true) {
+            return answer.body;
+        }
+        let code = fresh_totp_code(TOTP_SECRET, &self.totp_steps).await;
+        let answer = self
+            .post(
+                "/api/v1/auth/login/mfa",
+                None,
+                json!({"mfa_token": answer.body["mfa_token"], "code": code}),
+            )
+            .await;
+        assert_eq!(answer.status, 200, "{:?}", answer.body);
         answer.body
     }
 
-    /// Creates an active account with roles, as `consilium users add` does; answers its access token.
+    /// Creates an active account with roles, as `consilium users add` does (staff accounts with
+    /// the second factor [`TOTP_SECRET`]); answers its id and access token.
     pub async fn user_with_roles(
         &self,
         email: &str,
@@ -534,17 +580,23 @@ impl TestApp {
         let db = self.db.clone();
         let (email_owned, rpps_owned) = (email.to_owned(), rpps.to_owned());
         let roles: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
+        let key = self.settings.data_key().unwrap();
+        let staff = roles.iter().any(|role| role != "requester");
         let id = tokio::task::spawn_blocking(move || {
             consilium::cli::add_user(
                 &db,
-                &email_owned,
-                "Dr Test User",
-                &rpps_owned,
-                &roles,
-                Some("necker"),
-                "Genetics",
-                "fr",
-                PASSWORD,
+                &key,
+                &consilium::cli::NewAccount {
+                    email: &email_owned,
+                    full_name: "Dr Test User",
+                    rpps: &rpps_owned,
+                    roles: &roles,
+                    site: Some("necker"),
+                    specialty: "Genetics",
+                    language: "fr",
+                    password: PASSWORD,
+                    totp_secret: staff.then_some(TOTP_SECRET),
+                },
             )
         })
         .await

@@ -118,11 +118,14 @@ async fn bad_tokens_are_refused(backend: Backend) {
     let good = pair["access_token"].as_str().unwrap();
     let me = app.get("/api/v1/me", Some(good)).await;
     let user_id = me.body["id"].as_str().unwrap().to_owned();
-    let keys = JwtKeys::new(
-        app.settings.auth.jwt_secret.expose_secret().as_bytes(),
-        &app.settings.auth.issuer,
-        15,
-    );
+    let secret = app
+        .settings
+        .auth
+        .jwt_secret
+        .expose_secret()
+        .as_bytes()
+        .to_vec();
+    let keys = JwtKeys::new(&secret, None, &app.settings.auth.issuer, 15);
     let now = chrono::Utc::now().timestamp();
     let claims = |exp: i64| Claims {
         iss: app.settings.auth.issuer.clone(),
@@ -133,10 +136,60 @@ async fn bad_tokens_are_refused(backend: Backend) {
         exp,
         typ: ACCESS_TOKEN_TYPE.into(),
         jti: "x".into(),
+        amr: vec!["pwd".into()],
     };
+    // Tokens signed with the right secret but a header trick: no kid, an unknown kid, a key
+    // or key URL of the attacker's, another algorithm.
+    let kid = jsonwebtoken::decode_header(good).unwrap().kid.unwrap();
+    let signed_with = |header: jsonwebtoken::Header| {
+        jsonwebtoken::encode(
+            &header,
+            &claims(now + 600),
+            &jsonwebtoken::EncodingKey::from_secret(&secret),
+        )
+        .unwrap()
+    };
+    let mut header_tricks = Vec::new();
+    let mut plain = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    header_tricks.push(("no kid", signed_with(plain.clone())));
+    plain.kid = Some("attacker-key".into());
+    header_tricks.push(("unknown kid", signed_with(plain.clone())));
+    plain.kid = Some(kid.clone());
+    assert_eq!(
+        app.get("/api/v1/me", Some(&signed_with(plain.clone())))
+            .await
+            .status,
+        200,
+        "the genuine header is accepted"
+    );
+    let mut jku = plain.clone();
+    jku.jku = Some("https://evil.example/jwks.json".into());
+    header_tricks.push(("jku", signed_with(jku)));
+    let mut x5u = plain.clone();
+    x5u.x5u = Some("https://evil.example/cert.pem".into());
+    header_tricks.push(("x5u", signed_with(x5u)));
+    let mut jwk = plain.clone();
+    jwk.jwk = Some(
+        serde_json::from_value(json!({"kty": "oct", "k": URL_SAFE_NO_PAD.encode(&secret)}))
+            .unwrap(),
+    );
+    header_tricks.push(("jwk", signed_with(jwk)));
+    let mut hs512 = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS512);
+    hs512.kid = Some(kid);
+    header_tricks.push(("HS512", signed_with(hs512)));
+    for (case, token) in &header_tricks {
+        let answer = app.get("/api/v1/me", Some(token)).await;
+        assert_eq!(answer.status, 401, "{case}");
+    }
+    // A token is never taken from the URL.
+    for query in ["access_token", "token", "jwt"] {
+        let answer = app.get(&format!("/api/v1/me?{query}={good}"), None).await;
+        assert_eq!(answer.status, 401, "{query}");
+    }
     let expired = keys.encode(&claims(now - 60)).unwrap();
     let wrong_key = JwtKeys::new(
         b"another-secret-another-secret-another",
+        None,
         &app.settings.auth.issuer,
         15,
     )

@@ -1,11 +1,11 @@
 use actix_web::{HttpResponse, post, web};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{TokenPair, issue_session};
 use crate::audit::{self, Outcome};
-use crate::auth::password_hash;
-use crate::db;
+use crate::auth::{Amr, new_opaque_token, password_hash};
+use crate::db::{self, DbConnection};
 use crate::domain::email_address::EmailAddress;
 use crate::error::ApiError;
 use crate::extract::Json;
@@ -18,10 +18,31 @@ pub struct LoginBody {
     pub password: String,
 }
 
+/// The second step of a sign-in: what `POST /auth/login/mfa` takes.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MfaChallenge {
+    /// Always true.
+    pub mfa_required: bool,
+    /// Short-lived and single-use; good for nothing but `POST /auth/login/mfa`.
+    pub mfa_token: String,
+    /// Lifetime of `mfa_token`, in seconds.
+    pub expires_in: i64,
+}
+
+/// The answer to a password: the token pair, or, for an account with a second factor, the
+/// challenge to answer with a code.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum LoginAnswer {
+    Tokens(TokenPair),
+    Mfa(MfaChallenge),
+}
+
 /// Signs in with e-mail and password. Wrong credentials and unverified or disabled accounts get
-/// the same 401; repeated failures get 429 with `Retry-After`.
+/// the same 401; repeated failures get 429 with `Retry-After`. An account with a second factor
+/// gets `{"mfa_required": true, "mfa_token": ...}` instead of tokens.
 #[utoipa::path(tag = "accounts", request_body = LoginBody, responses(
-    (status = 200, body = TokenPair),
+    (status = 200, body = LoginAnswer),
     (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 429, body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
@@ -52,10 +73,20 @@ pub async fn login(
     match user {
         Some(user) => {
             state.throttle.record_success(&account);
-            let pair = state
+            let answer = state
                 .db
                 .write(move |conn| {
-                    let pair = issue_session(conn, &app, &user.id, None)?;
+                    let answer = if user.has_second_factor() {
+                        LoginAnswer::Mfa(new_challenge(conn, &app, &user.id)?)
+                    } else {
+                        LoginAnswer::Tokens(issue_session(
+                            conn,
+                            &app,
+                            &user.id,
+                            None,
+                            &Amr::password(),
+                        )?)
+                    };
                     audit::record(
                         conn,
                         &context.with_actor(&user.id),
@@ -64,10 +95,10 @@ pub async fn login(
                         Some(&user.id),
                         Outcome::Allowed,
                     )?;
-                    Ok(pair)
+                    Ok(answer)
                 })
                 .await?;
-            Ok(HttpResponse::Ok().json(pair))
+            Ok(HttpResponse::Ok().json(answer))
         }
         None => {
             state
@@ -82,4 +113,22 @@ pub async fn login(
             Err(ApiError::Unauthorized)
         }
     }
+}
+
+/// A single-use challenge for the second step of the sign-in.
+fn new_challenge(
+    conn: &mut DbConnection,
+    state: &AppState,
+    user_id: &str,
+) -> Result<MfaChallenge, ApiError> {
+    let (token, token_hash) = new_opaque_token();
+    let now = db::now();
+    let lifetime = state.settings.auth.mfa_token_minutes.clamp(1, 15) * 60;
+    let expires_at = now + chrono::Duration::seconds(lifetime);
+    db::mfa::insert_challenge(conn, &token_hash, user_id, now, expires_at)?;
+    Ok(MfaChallenge {
+        mfa_required: true,
+        mfa_token: token,
+        expires_in: lifetime,
+    })
 }

@@ -1,6 +1,7 @@
 //! Accounts and sessions: register, verify e-mail, login, refresh, logout, password reset.
 
 pub mod login;
+pub mod login_mfa;
 pub mod logout;
 pub mod password_reset;
 pub mod password_reset_confirm;
@@ -12,7 +13,7 @@ use actix_web::web;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::auth::new_opaque_token;
+use crate::auth::{Amr, new_opaque_token};
 use crate::db::{self, DbConnection};
 use crate::error::ApiError;
 use crate::startup::AppState;
@@ -21,6 +22,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(register::register)
         .service(verify_email::verify_email)
         .service(login::login)
+        .service(login_mfa::login_mfa)
         .service(refresh::refresh)
         .service(logout::logout)
         .service(password_reset::password_reset)
@@ -45,14 +47,23 @@ pub fn issue_session(
     state: &AppState,
     user_id: &str,
     family: Option<&str>,
+    amr: &Amr,
 ) -> Result<TokenPair, ApiError> {
     let (refresh_token, refresh_hash) = new_opaque_token();
     let family_id = family.map_or_else(db::new_id, str::to_owned);
     let now = db::now();
     let expires_at = now + chrono::Duration::days(state.settings.auth.refresh_token_days.max(1));
-    db::tokens::insert_refresh_token(conn, &refresh_hash, &family_id, user_id, now, expires_at)?;
+    db::tokens::insert_refresh_token(
+        conn,
+        &refresh_hash,
+        &family_id,
+        user_id,
+        &amr.stored(),
+        now,
+        expires_at,
+    )?;
     Ok(TokenPair {
-        access_token: state.jwt.issue_access(user_id)?,
+        access_token: state.jwt.issue_access(user_id, amr.methods())?,
         token_type: "Bearer",
         expires_in: state.jwt.ttl_seconds(),
         refresh_token,

@@ -4,6 +4,7 @@ use utoipa::ToSchema;
 
 use super::{TokenPair, issue_session};
 use crate::audit::{self, Outcome};
+use crate::auth::Amr;
 use crate::auth::hash_token;
 use crate::db;
 use crate::db::tokens::RefreshSpend;
@@ -36,14 +37,19 @@ pub async fn refresh(
         .write(move |conn| {
             let now = db::now();
             match db::tokens::spend_refresh_token(conn, &token_hash, now)? {
-                RefreshSpend::Spent { user_id, family_id } => {
+                RefreshSpend::Spent {
+                    user_id,
+                    family_id,
+                    amr,
+                } => {
                     let active = db::users::find_by_id(conn, &user_id)?
                         .is_some_and(|u| u.status == "active");
                     if !active {
                         db::tokens::revoke_family(conn, &family_id, now)?;
                         return Ok(None);
                     }
-                    let pair = issue_session(conn, &app, &user_id, Some(&family_id))?;
+                    let pair =
+                        issue_session(conn, &app, &user_id, Some(&family_id), &Amr::parse(&amr))?;
                     audit::record(
                         conn,
                         &context.with_actor(&user_id),

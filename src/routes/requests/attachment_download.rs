@@ -2,6 +2,7 @@ use actix_web::http::header::{self, ContentDisposition, DispositionParam, Dispos
 use actix_web::{HttpResponse, get, web};
 
 use super::find_visible;
+use crate::attachments;
 use crate::audit::{self, Outcome};
 use crate::auth::current_user::CurrentUser;
 use crate::db;
@@ -37,10 +38,12 @@ pub async fn download_attachment(
             Ok(attachment)
         })
         .await?;
-    let path = state.settings.attachments_dir().join(&attachment.id);
-    let bytes = tokio::fs::read(&path)
-        .await
-        .map_err(|e| anyhow::anyhow!("attachment {} unreadable: {e}", attachment.id))?;
+    let bytes = attachments::read(
+        &state.data_key,
+        &state.settings.attachments_dir(),
+        &attachment.id,
+    )
+    .await?;
     Ok(HttpResponse::Ok()
         .content_type(attachment.content_type.as_str())
         .insert_header(ContentDisposition {
