@@ -136,22 +136,23 @@ pub fn insert_challenge(
     Ok(())
 }
 
-/// The user of a live challenge (unused, unexpired, under `max_failures` wrong codes).
-pub fn live_challenge(
+/// An unexpired challenge: its user, whether it was used, and its wrong codes so far.
+pub fn find_challenge(
     conn: &mut DbConnection,
     token_hash: &str,
     now: NaiveDateTime,
-    max_failures: i64,
-) -> QueryResult<Option<String>> {
+) -> QueryResult<Option<(String, bool, i64)>> {
     login_challenges::table
         .filter(
             login_challenges::token_hash
                 .eq(token_hash)
-                .and(login_challenges::used_at.is_null())
-                .and(login_challenges::expires_at.gt(now))
-                .and(login_challenges::failures.lt(max_failures)),
+                .and(login_challenges::expires_at.gt(now)),
         )
-        .select(login_challenges::user_id)
+        .select((
+            login_challenges::user_id,
+            login_challenges::used_at.is_not_null(),
+            login_challenges::failures,
+        ))
         .first(conn)
         .optional()
 }

@@ -5,6 +5,7 @@ mod helpers;
 mod accounts;
 mod cli;
 mod http;
+mod mfa;
 mod openapi;
 mod outbox;
 mod sessions;

@@ -41,24 +41,28 @@ pub async fn login_mfa(
     let LoginMfaBody { mfa_token, code } = body.into_inner();
     let token_hash = hash_token(mfa_token.trim());
     let lookup = token_hash.clone();
-    let user = state
+    let (user, live) = state
         .db
         .run(move |conn| {
-            let now = db::now();
-            let Some(user_id) =
-                db::mfa::live_challenge(conn, &lookup, now, MAX_FAILURES_PER_CHALLENGE)?
+            let Some((user_id, used, failures)) =
+                db::mfa::find_challenge(conn, &lookup, db::now())?
             else {
                 return Ok(None);
             };
-            Ok(db::users::find_by_id(conn, &user_id)?)
+            let live = !used && failures < MAX_FAILURES_PER_CHALLENGE;
+            Ok(db::users::find_by_id(conn, &user_id)?.map(|user| (user, live)))
         })
         .await?
-        .filter(|user| user.status == "active")
+        .filter(|(user, _)| user.status == "active")
         .ok_or(ApiError::Unauthorized)?;
+    // The account's throttle first: a blocked account learns nothing more from its codes.
     state
         .throttle
         .check(&user.email, context.client_key())
         .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })?;
+    if !live {
+        return Err(ApiError::Unauthorized);
+    }
     let app = state.clone();
     let account = user.email.clone();
     let audit_context = context.clone().with_actor(&user.id);

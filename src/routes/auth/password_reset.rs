@@ -39,7 +39,22 @@ pub async fn password_reset(
         state
             .db
             .write(move |conn| {
-                let Some(user) = db::users::find_by_email(conn, address.as_str())? else {
+                // Both paths write an audit row, so they commit the same way and take the
+                // same time.
+                let user = db::users::find_by_email(conn, address.as_str())?;
+                audit::record(
+                    conn,
+                    &context,
+                    "user.password_reset_requested",
+                    "user",
+                    user.as_ref().map(|user| user.id.as_str()),
+                    if user.is_some() {
+                        Outcome::Allowed
+                    } else {
+                        Outcome::Denied
+                    },
+                )?;
+                let Some(user) = user else {
                     return Ok(());
                 };
                 if user.status == "disabled" || !may_email(conn, &app, &user.email)? {
@@ -54,14 +69,7 @@ pub async fn password_reset(
                     &user.email,
                     serde_json::json!({"full_name": user.full_name, "link": link}),
                 )?;
-                audit::record(
-                    conn,
-                    &context,
-                    "user.password_reset_requested",
-                    "user",
-                    Some(&user.id),
-                    Outcome::Allowed,
-                )
+                Ok(())
             })
             .await?;
     }

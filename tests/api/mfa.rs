@@ -1,0 +1,345 @@
+//! Two-factor sign-in: enrolment, the two-step login, recovery codes, removal, the policy
+//! that staff roles must use it.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
+
+use crate::helpers::{
+    Backend, PASSWORD, TestApp, TestOptions, fresh_totp_code, rpps, spawn_app, spawn_app_with,
+};
+use crate::on_both_backends;
+
+on_both_backends!(
+    a_physician_enrols_and_signs_in_with_a_second_factor,
+    recovery_codes_work_once_each,
+    removing_the_second_factor_ends_every_session,
+    staff_must_enrol_before_using_the_api,
+    wrong_codes_are_throttled,
+);
+
+/// The `amr` claim of an access token.
+fn amr(access_token: &str) -> Value {
+    let payload = access_token.split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    claims["amr"].clone()
+}
+
+/// Enrols and confirms an authenticator for the signed-in user; answers the secret and the
+/// recovery codes.
+async fn enrol(app: &TestApp, token: &str) -> (String, Vec<String>) {
+    let enrolment = app
+        .post("/api/v1/me/mfa/totp", Some(token), json!({}))
+        .await;
+    assert_eq!(enrolment.status, 201, "{:?}", enrolment.body);
+    let secret = enrolment.body["secret"].as_str().unwrap().to_owned();
+    let uri = enrolment.body["otpauth_uri"].as_str().unwrap();
+    assert!(uri.starts_with("otpauth://totp/consilium:"), "{uri}");
+    assert!(uri.contains(&format!("secret={secret}")), "{uri}");
+
+    let wrong = app
+        .post(
+            "/api/v1/me/mfa/totp/confirm",
+            Some(token),
+            json!({"code": "000000"}),
+        )
+        .await;
+    assert_eq!(wrong.status, 422);
+    assert_eq!(wrong.invalid_fields(), vec!["code"]);
+
+    let code = fresh_totp_code(&secret, &app.totp_steps).await;
+    let confirmed = app
+        .post(
+            "/api/v1/me/mfa/totp/confirm",
+            Some(token),
+            json!({"code": code}),
+        )
+        .await;
+    assert_eq!(confirmed.status, 200, "{:?}", confirmed.body);
+    let codes: Vec<String> = confirmed.body["recovery_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(codes.len(), 10);
+    (secret, codes)
+}
+
+async fn password_step(app: &TestApp, email: &str) -> Value {
+    let answer = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"email": email, "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    answer.body
+}
+
+async fn second_step(app: &TestApp, mfa_token: &Value, code: &str) -> crate::helpers::Answer {
+    app.post(
+        "/api/v1/auth/login/mfa",
+        None,
+        json!({"mfa_token": mfa_token, "code": code}),
+    )
+    .await
+}
+
+async fn a_physician_enrols_and_signs_in_with_a_second_factor(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let pair = app.register_and_login("totp@chu.fr", &rpps(301)).await;
+    let token = pair["access_token"].as_str().unwrap();
+    assert_eq!(amr(token), json!(["pwd"]));
+    let me = app.get("/api/v1/me", Some(token)).await;
+    assert_eq!(
+        me.body["mfa"],
+        json!({"enrolled": false, "required": false, "session_verified": false})
+    );
+
+    let (secret, _) = enrol(&app, token).await;
+    let me = app.get("/api/v1/me", Some(token)).await;
+    assert_eq!(me.body["mfa"]["enrolled"], true);
+    let again = app
+        .post("/api/v1/me/mfa/totp", Some(token), json!({}))
+        .await;
+    assert_eq!(again.status, 409, "one factor at a time");
+
+    // The password alone no longer gives tokens.
+    let challenge = password_step(&app, "totp@chu.fr").await;
+    assert_eq!(challenge["mfa_required"], true);
+    assert!(challenge.get("access_token").is_none());
+    let mfa_token = challenge["mfa_token"].clone();
+    // The challenge is good for nothing else.
+    let as_bearer = app.get("/api/v1/me", mfa_token.as_str()).await;
+    assert_eq!(as_bearer.status, 401);
+    let as_refresh = app
+        .post(
+            "/api/v1/auth/refresh",
+            None,
+            json!({"refresh_token": mfa_token}),
+        )
+        .await;
+    assert_eq!(as_refresh.status, 401);
+
+    let wrong = second_step(&app, &mfa_token, "123456").await;
+    assert_eq!(wrong.status, 401);
+    assert_eq!(
+        wrong.header("content-type").unwrap(),
+        "application/problem+json"
+    );
+    let code = fresh_totp_code(&secret, &app.totp_steps).await;
+    let signed_in = second_step(&app, &mfa_token, &code).await;
+    assert_eq!(signed_in.status, 200, "{:?}", signed_in.body);
+    let access = signed_in.body["access_token"].as_str().unwrap();
+    assert_eq!(amr(access), json!(["pwd", "otp"]));
+    let me = app.get("/api/v1/me", Some(access)).await;
+    assert_eq!(me.body["mfa"]["session_verified"], true);
+
+    // The challenge is single-use, and a code is never accepted twice.
+    let reuse = second_step(&app, &mfa_token, &code).await;
+    assert_eq!(reuse.status, 401);
+    let challenge = password_step(&app, "totp@chu.fr").await;
+    let replay = second_step(&app, &challenge["mfa_token"], &code).await;
+    assert_eq!(replay.status, 401, "a code already used is refused");
+
+    // A refreshed session keeps its second factor.
+    let refreshed = app
+        .post(
+            "/api/v1/auth/refresh",
+            None,
+            json!({"refresh_token": signed_in.body["refresh_token"]}),
+        )
+        .await;
+    assert_eq!(refreshed.status, 200);
+    assert_eq!(
+        amr(refreshed.body["access_token"].as_str().unwrap()),
+        json!(["pwd", "otp"])
+    );
+}
+
+async fn recovery_codes_work_once_each(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let pair = app.register_and_login("lost@chu.fr", &rpps(302)).await;
+    let (_, codes) = enrol(&app, pair["access_token"].as_str().unwrap()).await;
+    let stored = app
+        .count("SELECT COUNT(*) AS n FROM recovery_codes WHERE used_at IS NULL")
+        .await;
+    assert_eq!(stored, 10);
+    for code in &codes {
+        assert_eq!(
+            app.count(&format!(
+                "SELECT COUNT(*) AS n FROM recovery_codes WHERE code_hash = '{}'",
+                code.replace('-', "")
+            ))
+            .await,
+            0,
+            "codes are stored hashed"
+        );
+    }
+
+    let challenge = password_step(&app, "lost@chu.fr").await;
+    // Typed in capitals with spaces, as people do.
+    let typed = codes[3].to_uppercase().replace('-', " ");
+    let signed_in = second_step(&app, &challenge["mfa_token"], &typed).await;
+    assert_eq!(signed_in.status, 200, "{:?}", signed_in.body);
+    assert_eq!(
+        amr(signed_in.body["access_token"].as_str().unwrap()),
+        json!(["pwd", "otp"])
+    );
+
+    let challenge = password_step(&app, "lost@chu.fr").await;
+    let again = second_step(&app, &challenge["mfa_token"], &codes[3]).await;
+    assert_eq!(again.status, 401, "a recovery code is single-use");
+    let other = second_step(&app, &challenge["mfa_token"], &codes[4]).await;
+    assert_eq!(other.status, 200);
+}
+
+async fn removing_the_second_factor_ends_every_session(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let pair = app.register_and_login("rm@chu.fr", &rpps(303)).await;
+    let (secret, _) = enrol(&app, pair["access_token"].as_str().unwrap()).await;
+    let challenge = password_step(&app, "rm@chu.fr").await;
+    let code = fresh_totp_code(&secret, &app.totp_steps).await;
+    let session = second_step(&app, &challenge["mfa_token"], &code).await.body;
+    let access = session["access_token"].as_str().unwrap();
+
+    let stale = app
+        .send(
+            app.client
+                .delete(app.url("/api/v1/me/mfa/totp"))
+                .bearer_auth(access)
+                .json(&json!({"code": code})),
+        )
+        .await;
+    assert_eq!(
+        stale.status, 422,
+        "removal needs a fresh code, not the one just used"
+    );
+    let fresh = fresh_totp_code(&secret, &app.totp_steps).await;
+    let removed = app
+        .send(
+            app.client
+                .delete(app.url("/api/v1/me/mfa/totp"))
+                .bearer_auth(access)
+                .json(&json!({"code": fresh})),
+        )
+        .await;
+    assert_eq!(removed.status, 204, "{:?}", removed.body);
+    let refresh = app
+        .post(
+            "/api/v1/auth/refresh",
+            None,
+            json!({"refresh_token": session["refresh_token"]}),
+        )
+        .await;
+    assert_eq!(refresh.status, 401, "every session ended");
+    let plain = password_step(&app, "rm@chu.fr").await;
+    assert!(
+        plain["access_token"].is_string(),
+        "the password alone signs in again"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM recovery_codes").await,
+        0
+    );
+}
+
+async fn staff_must_enrol_before_using_the_api(backend: Backend) {
+    let app = spawn_app(backend).await;
+    // An operator makes a coordinator without provisioning a second factor.
+    let db = app.db.clone();
+    let key = app.settings.data_key().unwrap();
+    tokio::task::spawn_blocking(move || {
+        consilium::cli::add_user(
+            &db,
+            &key,
+            &consilium::cli::NewAccount {
+                email: "new.coord@necker.fr",
+                full_name: "Dr New Coordinator",
+                rpps: &rpps(304),
+                roles: &["coordinator".to_owned()],
+                site: Some("necker"),
+                specialty: "Genetics",
+                language: "fr",
+                password: PASSWORD,
+                totp_secret: None,
+            },
+        )
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let pair = password_step(&app, "new.coord@necker.fr").await;
+    let token = pair["access_token"].as_str().unwrap();
+    for path in ["/api/v1/requests", "/api/v1/staffs"] {
+        let refused = app.get(path, Some(token)).await;
+        assert_eq!(refused.status, 403, "{path}");
+        assert_eq!(
+            refused.body["type"], "/problems/mfa-enrollment-required",
+            "{path}"
+        );
+    }
+    let me = app.get("/api/v1/me", Some(token)).await;
+    assert_eq!(me.status, 200);
+    assert_eq!(
+        me.body["mfa"],
+        json!({"enrolled": false, "required": true, "session_verified": false})
+    );
+
+    let (secret, _) = enrol(&app, token).await;
+    let still = app.get("/api/v1/requests", Some(token)).await;
+    assert_eq!(still.status, 403, "the password-only session stays limited");
+    assert_eq!(still.body["type"], "/problems/mfa-required");
+
+    let challenge = password_step(&app, "new.coord@necker.fr").await;
+    let code = fresh_totp_code(&secret, &app.totp_steps).await;
+    let session = second_step(&app, &challenge["mfa_token"], &code).await;
+    let access = session.body["access_token"].as_str().unwrap();
+    assert_eq!(app.get("/api/v1/requests", Some(access)).await.status, 200);
+
+    // With the requirement turned off in config, a password session is enough.
+    let relaxed = spawn_app_with(
+        crate::helpers::Backend::Sqlite,
+        TestOptions {
+            tweak: Box::new(|settings| settings.auth.mfa_required_roles.clear()),
+            ..Default::default()
+        },
+    )
+    .await;
+    let (_, token) = relaxed
+        .user_with_roles("c@necker.fr", &rpps(305), &["requester"])
+        .await;
+    assert_eq!(
+        relaxed.get("/api/v1/requests", Some(&token)).await.status,
+        200
+    );
+}
+
+async fn wrong_codes_are_throttled(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let pair = app.register_and_login("slow@chu.fr", &rpps(306)).await;
+    let (secret, _) = enrol(&app, pair["access_token"].as_str().unwrap()).await;
+    let challenge = password_step(&app, "slow@chu.fr").await;
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        statuses.push(
+            second_step(&app, &challenge["mfa_token"], "999999")
+                .await
+                .status,
+        );
+    }
+    assert_eq!(statuses[..5], [401; 5]);
+    let blocked = second_step(&app, &challenge["mfa_token"], "999999").await;
+    assert_eq!(blocked.status, 429, "{statuses:?}");
+    assert!(blocked.header("retry-after").is_some());
+    // Even the right code waits for the window to end.
+    let code = fresh_totp_code(&secret, &app.totp_steps).await;
+    assert_eq!(
+        second_step(&app, &challenge["mfa_token"], &code)
+            .await
+            .status,
+        429
+    );
+}
