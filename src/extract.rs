@@ -99,23 +99,58 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    serde_path_to_error::deserialize(value).map_err(|error| {
+    deserialize_listing_unknown_fields(value)
+}
+
+/// Deserialises `value`, naming the failing field. serde stops at the first unknown field:
+/// each one is taken out and the rest tried again, so that every field a client may not set
+/// is listed at once.
+fn deserialize_listing_unknown_fields<T: DeserializeOwned>(
+    mut value: serde_json::Value,
+) -> Result<T, ApiError> {
+    let mut unknown = Vec::new();
+    loop {
+        let error = match serde_path_to_error::deserialize(&value) {
+            Ok(parsed) if unknown.is_empty() => return Ok(parsed),
+            Ok(_) => return Err(ApiError::Validation(unknown)),
+            Err(error) => error,
+        };
         let path = error.path().to_string();
         let inner = error.into_inner();
-        if inner.is_syntax() || inner.is_eof() || inner.is_io() {
-            ApiError::BadRequest(format!("The body is not valid JSON: {inner}"))
-        } else {
-            let field = if path == "." { "body".to_owned() } else { path };
-            // serde's message without the position suffix.
-            let message = inner.to_string();
-            let message = message
-                .split(" at line ")
-                .next()
-                .unwrap_or_default()
-                .to_owned();
-            ApiError::Validation(vec![FieldError::new(field, message)])
+        let field = if path == "." { "body".to_owned() } else { path };
+        // serde's message without the position suffix.
+        let message = inner.to_string();
+        let message = message
+            .split(" at line ")
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        if message.starts_with("unknown field") && unknown.len() < 32 && remove(&mut value, &field)
+        {
+            unknown.push(FieldError::new(field, "may not be set"));
+            continue;
         }
-    })
+        unknown.push(FieldError::new(field, message));
+        return Err(ApiError::Validation(unknown));
+    }
+}
+
+/// Removes the member at a dotted path of object keys; false if there is none.
+fn remove(value: &mut serde_json::Value, path: &str) -> bool {
+    let mut segments: Vec<&str> = path.split('.').collect();
+    let Some(last) = segments.pop() else {
+        return false;
+    };
+    let mut current = value;
+    for segment in segments {
+        match current.get_mut(segment) {
+            Some(next) => current = next,
+            None => return false,
+        }
+    }
+    current
+        .as_object_mut()
+        .is_some_and(|members| members.remove(last).is_some())
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
@@ -209,6 +244,34 @@ mod tests {
         // serde_json's own recursion limit is a 400, never a crash.
         let very_deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
         assert!(parse_json::<serde_json::Value>(very_deep.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn every_unknown_field_is_listed() {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Strict {
+            name: String,
+            inner: Option<StrictInner>,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct StrictInner {
+            a: i64,
+        }
+        match parse_json::<Strict>(
+            br#"{"name": "x", "roles": [1], "id": 2, "inner": {"a": 1, "b": 2}}"#,
+        ) {
+            Err(ApiError::Validation(errors)) => {
+                let mut fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+                fields.sort();
+                assert_eq!(fields, ["id", "inner.b", "roles"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(parse_json::<Strict>(br#"{"name": "x"}"#).is_ok());
     }
 
     #[test]

@@ -8,5 +8,6 @@ mod http;
 mod mfa;
 mod openapi;
 mod outbox;
+mod security;
 mod sessions;
 mod workflow;
