@@ -84,7 +84,8 @@ impl Mailer {
         let message = Message::builder()
             .from(self.from.clone())
             .to(to)
-            .subject(row.subject.clone())
+            // Subjects come from our templates; a line break would still never reach a header.
+            .subject(row.subject.replace(['\r', '\n'], " "))
             .message_id(Some(self.message_id(&row.id)))
             .multipart(MultiPart::alternative_plain_html(
                 row.body_text.clone(),

@@ -120,6 +120,61 @@ fn users_add_and_migrate_work_on_both_databases() {
             .unwrap();
         assert!(!again.wait_with_output().unwrap().status.success());
 
+        // A coordinator provisioned with a second factor; a secret too short is refused.
+        for (secret, rpps_number, ok) in [
+            ("JBSWY3DPEHPK3PXP", 62, false),
+            ("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", 63, true),
+        ] {
+            let mut child = consilium(dir.path())
+                .env("CONSILIUM__DATABASE__URL", &url)
+                .args(["users", "add", "--email"])
+                .arg(format!("coord{rpps_number}@necker.fr"))
+                .args(["--full-name", "Dr Coord", "--rpps", &rpps(rpps_number)])
+                .args([
+                    "--role",
+                    "coordinator",
+                    "--totp-secret",
+                    secret,
+                    "--password-stdin",
+                ])
+                .stdin(Stdio::piped())
+                .stderr(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(format!("{PASSWORD}\n").as_bytes())
+                .unwrap();
+            let output = child.wait_with_output().unwrap();
+            assert_eq!(
+                output.status.success(),
+                ok,
+                "{secret}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        let db = consilium::db::Db::new(
+            &url,
+            &consilium::db::PoolOptions {
+                max_size: 1,
+                connection_timeout: std::time::Duration::from_secs(5),
+                sqlite_busy_timeout: std::time::Duration::from_secs(5),
+            },
+        )
+        .unwrap();
+        let mut conn = db.get().unwrap();
+        let coordinator = consilium::db::users::find_by_email(&mut conn, "coord63@necker.fr")
+            .unwrap()
+            .unwrap();
+        assert!(coordinator.has_second_factor());
+        let sealed = coordinator.totp_secret.unwrap();
+        assert!(!sealed.contains("JBSWY3DP"), "the secret is sealed at rest");
+        drop(conn);
+        drop(db);
+
         if let Some(name) = pg_name {
             use diesel::Connection;
             use diesel::connection::SimpleConnection;
