@@ -13,6 +13,7 @@ pub mod email;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
+pub mod metrics;
 pub mod middleware;
 pub mod network;
 pub mod openapi;

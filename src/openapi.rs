@@ -14,7 +14,11 @@ use crate::routes;
         description = "Request workflow of a rare-disease reference network: referring physicians' opinion requests, multidisciplinary meetings (RCP), opinions. Errors are RFC 9457 problem+json.",
         license(name = "AGPL-3.0-or-later"),
     ),
-    paths(routes::health::healthz, routes::health::readyz),
+    paths(
+        routes::health::healthz,
+        routes::health::readyz,
+        routes::metrics::metrics
+    ),
     nest((path = "/api/v1", api = V1Api)),
     components(schemas(crate::error::Problem, crate::error::FieldError)),
     modifiers(&BearerAuth),

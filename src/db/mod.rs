@@ -149,6 +149,16 @@ impl Db {
         self.backend
     }
 
+    /// Connections open and idle in the pool, and its size.
+    pub fn pool_usage(&self) -> (u32, u32, u32) {
+        let state = self.pool.state();
+        (
+            state.connections,
+            state.idle_connections,
+            self.pool.max_size(),
+        )
+    }
+
     /// A connection for synchronous callers (command line, blocking tasks).
     pub fn get(&self) -> Result<PooledConnection, ApiError> {
         self.pool

@@ -179,3 +179,19 @@ pub fn list(
     }
     query.load(conn)
 }
+
+/// Rows per status, for the metrics.
+pub fn depth_by_status(conn: &mut DbConnection) -> QueryResult<Vec<(String, i64)>> {
+    outbox::table
+        .group_by(outbox::status)
+        .select((outbox::status, diesel::dsl::count_star()))
+        .load(conn)
+}
+
+/// When the oldest message still waiting to be sent was queued.
+pub fn oldest_pending(conn: &mut DbConnection) -> QueryResult<Option<NaiveDateTime>> {
+    outbox::table
+        .filter(outbox::status.eq("pending"))
+        .select(diesel::dsl::min(outbox::created_at))
+        .first(conn)
+}

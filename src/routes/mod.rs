@@ -5,6 +5,7 @@ pub mod auth;
 pub mod health;
 pub mod me;
 pub mod meetings;
+pub mod metrics;
 pub mod mfa;
 pub mod pagination;
 pub mod requests;
@@ -16,6 +17,7 @@ use actix_web::web;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
+        .service(metrics::metrics)
         .service(
             web::scope("/api/v1")
                 .configure(auth::configure)

@@ -11,7 +11,47 @@ on_both_backends!(
     request_ids_are_echoed_or_generated,
     docs_are_served_offline,
     readyz_is_503_while_the_database_is_unreachable,
+    metrics_are_exposed_for_prometheus,
 );
+
+async fn metrics_are_exposed_for_prometheus(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let pair = app
+        .register_and_login("m@chu.fr", &crate::helpers::rpps(490))
+        .await;
+    let token = pair["access_token"].as_str().unwrap();
+    let missing = uuid::Uuid::now_v7();
+    assert_eq!(
+        app.get(&format!("/api/v1/requests/{missing}"), Some(token))
+            .await
+            .status,
+        404
+    );
+    let response = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let text = response.text().await.unwrap();
+    for expected in [
+        r#"consilium_http_requests_total{method="GET",route="/api/v1/requests/{id}",status="404"}"#,
+        r#"consilium_http_request_duration_seconds_bucket{method="POST",route="/api/v1/auth/login",status="200",le="0.1"}"#,
+        r#"consilium_db_pool_connections{state="in_use"}"#,
+        r#"consilium_db_pool_connections{state="max"} 10"#,
+        r#"consilium_outbox_messages{status="sent"}"#,
+        r#"consilium_outbox_messages{status="pending"}"#,
+        "consilium_outbox_oldest_pending_age_seconds",
+    ] {
+        assert!(text.contains(expected), "{expected} missing from\n{text}");
+    }
+    assert!(
+        !text.contains(&missing.to_string()),
+        "ids never become labels"
+    );
+}
 
 async fn probes_answer(backend: Backend) {
     let app = spawn_app(backend).await;
