@@ -11,6 +11,7 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, FieldError};
+use crate::strict_json::Strict;
 
 /// A JSON body deserialised with the failing field's path reported.
 #[derive(Debug)]
@@ -110,7 +111,7 @@ fn deserialize_listing_unknown_fields<T: DeserializeOwned>(
 ) -> Result<T, ApiError> {
     let mut unknown = Vec::new();
     loop {
-        let error = match serde_path_to_error::deserialize(&value) {
+        let error = match serde_path_to_error::deserialize(Strict(value.clone())) {
             Ok(parsed) if unknown.is_empty() => return Ok(parsed),
             Ok(_) => return Err(ApiError::Validation(unknown)),
             Err(error) => error,

@@ -21,5 +21,6 @@ pub mod outbox;
 pub mod request_context;
 pub mod routes;
 pub mod startup;
+pub mod strict_json;
 pub mod telemetry;
 pub mod workflow;

@@ -10,7 +10,6 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use secrecy::ExposeSecret;
 use tokio::sync::watch;
-use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::jwt::JwtKeys;
@@ -21,7 +20,6 @@ use crate::db::{self, Db};
 use crate::email::transport::Mailer;
 use crate::error::ApiError;
 use crate::network::NetworkFile;
-use crate::openapi::ApiDoc;
 use crate::outbox::Worker;
 use crate::{middleware, routes};
 
@@ -101,7 +99,7 @@ impl Application {
             settings: settings.clone(),
         });
         let json_limit = settings.server.json_limit_bytes;
-        let openapi = ApiDoc::openapi();
+        let openapi = crate::openapi::build();
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(middleware::around_every_request))

@@ -535,6 +535,36 @@ async fn inputs_are_bounded(backend: Backend) {
         Err(error) => assert!(error.is_request(), "{error}"),
     }
     assert_eq!(app.get("/healthz", None).await.status, 200, "still serving");
+    // A JSON array never stands for an object (serde would read it field by field).
+    let positional = app
+        .post("/api/v1/auth/login", None, json!(["in@chu.fr", PASSWORD]))
+        .await;
+    assert_eq!(positional.status, 422);
+    let nested = app
+        .post(
+            "/api/v1/requests",
+            Some(token),
+            json!({"patient": ["AB", "female"]}),
+        )
+        .await;
+    assert_eq!(nested.status, 422);
+    assert_eq!(nested.invalid_fields(), vec!["patient"]);
+    // An empty change is a 422, not a database error.
+    let (_, coordinator) = app
+        .user_with_roles("coord@necker.fr", &rpps(453), &["coordinator"])
+        .await;
+    let meetings = app
+        .get("/api/v1/staffs/rcp-national/meetings", Some(&coordinator))
+        .await;
+    let meeting = meetings.body[0]["id"].as_str().unwrap().to_owned();
+    let empty = app
+        .patch(
+            &format!("/api/v1/meetings/{meeting}"),
+            Some(&coordinator),
+            json!({}),
+        )
+        .await;
+    assert_eq!(empty.status, 422, "{:?}", empty.body);
     // CR/LF in what could reach an e-mail header.
     let mut registration = TestApp::registration("inject@chu.fr", &rpps(451));
     registration["full_name"] = json!("Eve\r\nBcc: victim@example.org");

@@ -73,6 +73,16 @@ pub async fn update_meeting(
     if let Some(url) = &body.video_url {
         check_video_url(url, &mut errors);
     }
+    if body.status.is_none()
+        && body.starts_at.is_none()
+        && body.capacity.is_none()
+        && body.video_url.is_none()
+    {
+        errors.push(FieldError::new(
+            "body",
+            "give at least one of status, starts_at, capacity, video_url",
+        ));
+    }
     if body.status.is_some() && body.starts_at.is_some() {
         errors.push(FieldError::new("status", "cancel or move, not both"));
     }

@@ -9,9 +9,19 @@ use crate::db;
 use crate::error::ApiError;
 use crate::startup::AppState;
 
+/// The bytes of a file, as sent.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct FileBytes(#[allow(dead_code)] Vec<u8>);
+
 /// The file's bytes, with its content type, always as a download.
 #[utoipa::path(tag = "requests", security(("bearer" = [])), responses(
-    (status = 200, description = "The file", content_type = "application/octet-stream"),
+    (status = 200, description = "The file, of the type recognised at upload", content(
+        (FileBytes = "application/pdf"),
+        (FileBytes = "image/png"),
+        (FileBytes = "image/jpeg"),
+        (FileBytes = "application/dicom"),
+    )),
     (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/requests/{id}/attachments/{attachment_id}")]
