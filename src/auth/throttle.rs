@@ -46,6 +46,13 @@ impl LoginThrottle {
         waits.map_or(Ok(()), Err)
     }
 
+    /// [`check`](Self::check) as the API's answer: 429 with `Retry-After`.
+    pub fn allow(&self, account: &str, address: &str) -> Result<(), crate::error::ApiError> {
+        self.check(account, address).map_err(|retry_after_secs| {
+            crate::error::ApiError::TooManyRequests { retry_after_secs }
+        })
+    }
+
     pub fn record_failure(&self, account: &str, address: &str) {
         let now = Instant::now();
         let mut windows = self.windows.lock().expect("throttle lock");

@@ -56,10 +56,7 @@ pub async fn login(
     let account = EmailAddress::parse(&email)
         .map(|email| email.as_str().to_owned())
         .unwrap_or_else(|_| email.trim().to_lowercase());
-    state
-        .throttle
-        .check(&account, context.client_key())
-        .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })?;
+    state.throttle.allow(&account, context.client_key())?;
     let lookup = account.clone();
     let user = state
         .db

@@ -56,10 +56,7 @@ pub async fn login_mfa(
         .filter(|(user, _)| user.status == "active")
         .ok_or(ApiError::Unauthorized)?;
     // The account's throttle first: a blocked account learns nothing more from its codes.
-    state
-        .throttle
-        .check(&user.email, context.client_key())
-        .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })?;
+    state.throttle.allow(&user.email, context.client_key())?;
     if !live {
         return Err(ApiError::Unauthorized);
     }

@@ -37,8 +37,7 @@ pub async fn confirm_totp(
     let code = body.into_inner().code;
     state
         .throttle
-        .check(&user.email, user.context.client_key())
-        .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })?;
+        .allow(&user.email, user.context.client_key())?;
     let app = state.clone();
     let user_id = user.id.clone();
     let context = user.context.clone();
