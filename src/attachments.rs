@@ -2,8 +2,8 @@
 //! content (never by name or declared type), sealed at rest with the data key, stored under
 //! an id (never the client's name), read back whole for download.
 
-use std::io::Write;
 use std::path::Path;
+use tokio::io::AsyncWriteExt;
 
 use actix_multipart::Multipart;
 use futures_util::StreamExt;
@@ -67,6 +67,21 @@ pub struct Received {
     pub sha256: String,
 }
 
+/// Removes the partial file unless the upload completed: also when the future is dropped (the
+/// client went away, or shutdown cut the upload short).
+struct PartialFile<'a> {
+    path: &'a Path,
+    done: bool,
+}
+
+impl Drop for PartialFile<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            std::fs::remove_file(self.path).ok();
+        }
+    }
+}
+
 /// Reads the multipart field `file` into `<dir>/<id>`, sealed; other fields are skipped. A
 /// body too large is refused as soon as the limit is passed, a malformed or truncated one is
 /// 400, an unrecognised type 415; nothing is left on disk after a refusal. `None`: no field
@@ -89,8 +104,17 @@ pub async fn receive(
             continue;
         }
         let filename = clean_filename(field.content_disposition().and_then(|cd| cd.get_filename()));
-        std::fs::create_dir_all(dir).map_err(anyhow::Error::from)?;
-        let mut file = std::fs::File::create(&partial_path).map_err(anyhow::Error::from)?;
+        // File work goes through tokio's blocking pool, never on the HTTP workers.
+        tokio::fs::create_dir_all(dir)
+            .await
+            .map_err(anyhow::Error::from)?;
+        let mut file = tokio::fs::File::create(&partial_path)
+            .await
+            .map_err(anyhow::Error::from)?;
+        let mut partial = PartialFile {
+            path: &partial_path,
+            done: false,
+        };
         let mut sealer = key.file_sealer();
         let mut hasher = Sha256::new();
         let mut head = Vec::with_capacity(HEAD);
@@ -108,6 +132,7 @@ pub async fn receive(
                 }
                 hasher.update(&chunk);
                 file.write_all(&sealer.update(&chunk))
+                    .await
                     .map_err(anyhow::Error::from)?;
             }
             let content_type = sniff(&head).ok_or_else(|| {
@@ -116,19 +141,17 @@ pub async fn receive(
                 )
             })?;
             file.write_all(&sealer.finish())
+                .await
                 .map_err(anyhow::Error::from)?;
-            file.sync_all().map_err(anyhow::Error::from)?;
-            std::fs::rename(&partial_path, &final_path).map_err(anyhow::Error::from)?;
+            file.sync_all().await.map_err(anyhow::Error::from)?;
+            tokio::fs::rename(&partial_path, &final_path)
+                .await
+                .map_err(anyhow::Error::from)?;
             Ok(content_type)
         }
         .await;
-        let content_type = match written {
-            Ok(content_type) => content_type,
-            Err(error) => {
-                std::fs::remove_file(&partial_path).ok();
-                return Err(error);
-            }
-        };
+        partial.done = written.is_ok();
+        let content_type = written?;
         return Ok(Some(Received {
             filename,
             content_type,

@@ -72,7 +72,15 @@ pub fn top_up(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<usize, ApiE
 /// Tops the calendar up in the background, once an hour.
 pub async fn keep_topped_up(db: Db, mut shutdown: tokio::sync::watch::Receiver<bool>) {
     while !*shutdown.borrow() {
-        if let Err(error) = db.run(|conn| top_up(conn, Utc::now())).await {
+        let topped_up = db
+            .run(|conn| {
+                crate::db::with_setup_lock(conn, |conn| {
+                    top_up(conn, Utc::now()).map_err(|e| anyhow::anyhow!("{e}"))
+                })
+                .map_err(ApiError::Internal)
+            })
+            .await;
+        if let Err(error) = topped_up {
             tracing::warn!(%error, "meeting top-up failed");
         }
         tokio::select! {

@@ -121,7 +121,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 stopped.clone(),
             ));
             let running = tokio::spawn(worker.run(stopped));
-            shutdown_signal().await;
+            startup::shutdown_signal().await;
             stop.send(true).ok();
             running.await?;
             calendar.await?;
@@ -305,19 +305,4 @@ pub fn add_user(db: &db::Db, key: &DataKey, account: &NewAccount<'_>) -> anyhow:
         Ok(())
     })?;
     Ok(id)
-}
-
-async fn shutdown_signal() {
-    let terminate = async {
-        #[cfg(unix)]
-        if let Ok(mut signal) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            signal.recv().await;
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = terminate => {}
-    }
 }

@@ -227,6 +227,12 @@ impl Settings {
             }
         }
         self.data_key()?;
+        if self.email.lease_seconds <= self.email.timeout_seconds as i64 + 1 {
+            bail!(
+                "email.lease_seconds must exceed email.timeout_seconds + 1: a worker sends a \
+                 message only while its lease outlasts the send"
+            );
+        }
         self.server.public_url = self.server.public_url.trim_end_matches('/').to_owned();
         Ok(())
     }

@@ -42,11 +42,13 @@ pub async fn prepare_database(settings: &Settings) -> anyhow::Result<Db> {
         let mut conn = handle
             .get()
             .map_err(|e| anyhow::anyhow!("database unreachable: {e}"))?;
-        db::run_migrations(&mut conn)?;
-        network.seed(&mut conn)?;
-        crate::calendar::top_up(&mut conn, chrono::Utc::now())
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        Ok(())
+        db::with_setup_lock(&mut conn, |conn| {
+            db::run_migrations(conn)?;
+            network.seed(conn)?;
+            crate::calendar::top_up(conn, chrono::Utc::now())
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            Ok(())
+        })
     })
     .await??;
     Ok(db)
@@ -113,6 +115,8 @@ impl Application {
                 .default_service(web::to(middleware::no_route))
         })
         .shutdown_timeout(30)
+        // SIGINT and SIGTERM both stop gracefully (actix's own SIGINT handling is immediate).
+        .disable_signals()
         .listen(listener)?;
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
@@ -149,11 +153,34 @@ impl Application {
             .as_ref()
             .map(|_| tokio::spawn(crate::audit::keep_sealed(self.db.clone(), stopped.clone())));
         let worker = self.worker.map(|worker| tokio::spawn(worker.run(stopped)));
+        let handle = self.server.handle();
+        let signals = tokio::spawn(async move {
+            shutdown_signal().await;
+            tracing::info!("stopping: in-flight requests finish first");
+            handle.stop(true).await;
+        });
         let served = self.server.await;
+        signals.abort();
         stop_worker.send(true).ok();
         for task in [worker, calendar, sealer].into_iter().flatten() {
             task.await.ok();
         }
         Ok(served?)
+    }
+}
+
+/// SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let terminate = async {
+        #[cfg(unix)]
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            signal.recv().await;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
     }
 }

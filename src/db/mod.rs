@@ -216,18 +216,30 @@ where
     }
 }
 
+/// Runs `f` while holding the setup lock: several instances may start at once (or top up the
+/// calendar at the same hour), one does the work while the others wait, then find it done.
+/// A PostgreSQL advisory lock; SQLite's writers are serialised already.
+pub fn with_setup_lock<T>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let postgres = matches!(conn, DbConnection::Postgresql(_));
+    if let DbConnection::Postgresql(pg) = conn {
+        pg.batch_execute("SELECT pg_advisory_lock(7230001)")?;
+    }
+    let result = f(conn);
+    if postgres && let DbConnection::Postgresql(pg) = conn {
+        pg.batch_execute("SELECT pg_advisory_unlock(7230001)")?;
+    }
+    result
+}
+
 /// Applies the pending migrations of the connection's backend.
 pub fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<()> {
     let applied = match conn {
-        DbConnection::Postgresql(pg) => {
-            // Several instances may start at once: one migrates, the others wait.
-            pg.batch_execute("SELECT pg_advisory_lock(7230001)")?;
-            let result = pg
-                .run_pending_migrations(POSTGRES_MIGRATIONS)
-                .map(|v| v.len());
-            pg.batch_execute("SELECT pg_advisory_unlock(7230001)")?;
-            result
-        }
+        DbConnection::Postgresql(pg) => pg
+            .run_pending_migrations(POSTGRES_MIGRATIONS)
+            .map(|v| v.len()),
         DbConnection::Sqlite(sqlite) => sqlite
             .run_pending_migrations(SQLITE_MIGRATIONS)
             .map(|v| v.len()),

@@ -180,6 +180,15 @@ pub fn list(
     query.load(conn)
 }
 
+/// Gives claimed rows back before their lease ends (the worker stops, or their turn would
+/// come after the lease).
+pub fn release(conn: &mut DbConnection, ids: &[String]) -> QueryResult<()> {
+    diesel::update(outbox::table.filter(outbox::id.eq_any(ids).and(outbox::status.eq("pending"))))
+        .set(outbox::locked_until.eq(None::<NaiveDateTime>))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Rows per status, for the metrics.
 pub fn depth_by_status(conn: &mut DbConnection) -> QueryResult<Vec<(String, i64)>> {
     outbox::table

@@ -31,7 +31,7 @@ pub enum RecurrenceError {
     InvalidRule { rule: String, reason: String },
     #[error("recurrence rule {0:?} repeats more often than daily; meetings recur at most daily")]
     TooFrequent(String),
-    #[error("invalid start date {0:?}: expected YYYY-MM-DD")]
+    #[error("invalid start date {0:?}: expected YYYY-MM-DD between 2000 and 2100")]
     InvalidDate(String),
     #[error("invalid start time {0:?}: expected HH:MM")]
     InvalidTime(String),
@@ -52,6 +52,9 @@ impl StaffSchedule {
         let dtstart_value = NaiveDate::parse_from_str(dtstart, "%Y-%m-%d")
             .ok()
             .filter(|_| dtstart.len() == 10)
+            // A rule with COUNT is walked from its start: a start centuries away would make
+            // every call walk them (found by the `recurrence` fuzz target).
+            .filter(|date| (2000..=2100).contains(&date.year()))
             .ok_or_else(|| RecurrenceError::InvalidDate(dtstart.to_owned()))?;
         let start_time_value = NaiveTime::parse_from_str(start_time, "%H:%M")
             .ok()
@@ -164,6 +167,11 @@ impl StaffSchedule {
             .unwrap_or(text);
         // The start comes from the staff's dtstart and start_time; a rule carrying its own
         // DTSTART (or any other content line) would silently disagree with them.
+        // rrule 0.14 slices the text by bytes and panics inside a multi-byte character: a rule
+        // is ASCII anyway (found by the `recurrence` fuzz target).
+        if !text.is_ascii() {
+            return Err(invalid("a rule is plain ASCII (FREQ=WEEKLY;BYDAY=WE)"));
+        }
         if text.contains([':', '\n', '\r']) || text.to_ascii_uppercase().contains("DTSTART") {
             return Err(invalid(
                 "only the RRULE value is expected (FREQ=...;...), without DTSTART or other lines",
@@ -360,6 +368,24 @@ mod tests {
             .iter()
             .map(|i| i.format("%Y-%m-%dT%H:%M:%SZ").to_string())
             .collect()
+    }
+
+    #[test]
+    fn inputs_found_by_fuzzing_are_refused_quickly() {
+        // rrule would panic inside a multi-byte character.
+        assert!(matches!(
+            StaffSchedule::parse("FREQ=WEEKLY;BYDAY=€", "2026-01-07", "14:00", "Europe/Paris"),
+            Err(RecurrenceError::InvalidRule { .. })
+        ));
+        // A COUNT rule starting centuries ago would be walked day by day on every call.
+        assert!(matches!(
+            StaffSchedule::parse("FREQ=DAILY;COUNT=4000000", "-999-01-01", "10:00", "UTC"),
+            Err(RecurrenceError::InvalidDate(_))
+        ));
+        assert!(matches!(
+            StaffSchedule::parse("FREQ=DAILY;COUNT=4000000", "1000-01-01", "10:00", "UTC"),
+            Err(RecurrenceError::InvalidDate(_))
+        ));
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub struct Mailer {
     from: Mailbox,
     /// The right-hand side of Message-IDs.
     message_id_domain: String,
+    /// The longest one delivery may take.
+    timeout: Duration,
 }
 
 impl Mailer {
@@ -59,6 +61,7 @@ impl Mailer {
             transport,
             from,
             message_id_domain,
+            timeout: Duration::from_secs(settings.email.timeout_seconds.max(1)),
         })
     }
 
@@ -93,9 +96,11 @@ impl Mailer {
             ))
             .map_err(|e| format!("cannot build the message: {e}"))?;
         match &self.transport {
-            Transport::Smtp(smtp) => smtp
-                .send(message)
+            // lettre's timeout covers the connection only: the whole conversation is bounded
+            // here, so a relay that stops answering cannot hold the worker.
+            Transport::Smtp(smtp) => tokio::time::timeout(self.timeout, smtp.send(message))
                 .await
+                .map_err(|_| format!("no answer from the relay within {:?}", self.timeout))?
                 .map(|_| ())
                 .map_err(|e| e.to_string()),
             Transport::File(file, _) => file

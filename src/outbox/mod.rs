@@ -29,6 +29,13 @@ pub fn backoff(settings: &EmailSettings, attempts: i64) -> Duration {
 impl Worker {
     /// One pass: claims a batch of due messages and delivers them. Answers how many were claimed.
     pub async fn deliver_due(&self) -> Result<usize, ApiError> {
+        self.deliver(&|| false).await
+    }
+
+    /// A pass that stops between two messages once `stopping` says so. A message is sent only
+    /// while its lease surely outlasts the send (the SMTP timeout), so no other worker can
+    /// take it meanwhile; the rows not sent are given back.
+    async fn deliver(&self, stopping: &(dyn Fn() -> bool + Sync)) -> Result<usize, ApiError> {
         let now = db::now();
         let lease_until = now + chrono::Duration::seconds(self.settings.lease_seconds.max(1));
         let batch_size = self.settings.batch_size.max(1);
@@ -37,7 +44,16 @@ impl Worker {
             .run(move |conn| Ok(db::outbox::claim_due(conn, now, lease_until, batch_size)?))
             .await?;
         let claimed = rows.len();
-        for row in rows {
+        let send_time = chrono::Duration::seconds(self.settings.timeout_seconds as i64 + 1);
+        let mut rows = rows.into_iter();
+        while let Some(row) = rows.next() {
+            if stopping() || db::now() + send_time >= lease_until {
+                let ids: Vec<String> = std::iter::once(row.id).chain(rows.map(|r| r.id)).collect();
+                self.db
+                    .run(move |conn| Ok(db::outbox::release(conn, &ids)?))
+                    .await?;
+                break;
+            }
             let outcome = self.mailer.send(&row).await;
             let attempts = row.attempts + 1;
             let max_attempts = self.settings.max_attempts.max(1);
@@ -74,7 +90,8 @@ impl Worker {
         let idle = Duration::from_millis(self.settings.poll_interval_ms.max(10));
         tracing::info!(transport = %self.mailer.describe(), "e-mail worker started");
         while !*shutdown.borrow() {
-            let pause = match self.deliver_due().await {
+            let stopping = || *shutdown.borrow();
+            let pause = match self.deliver(&stopping).await {
                 Ok(0) => idle,
                 Ok(_) => Duration::ZERO,
                 Err(error) => {

@@ -365,8 +365,8 @@ pub async fn spawn_app_with(backend: Backend, options: TestOptions) -> TestApp {
     settings.email.retry_base_seconds = 0.05;
     settings.email.retry_max_seconds = 0.2;
     settings.email.max_attempts = 4;
-    settings.email.timeout_seconds = 5;
-    settings.email.lease_seconds = 1;
+    settings.email.timeout_seconds = 1;
+    settings.email.lease_seconds = 3;
     settings.database.connection_timeout_seconds = 2;
     settings.auth.jwt_secret =
         SecretString::from("test-secret-0123456789abcdef0123456789".to_owned());

@@ -26,6 +26,7 @@ pub async fn upload_attachment(
     state: web::Data<AppState>,
     user: CurrentUser,
     path: web::Path<String>,
+    req: actix_web::HttpRequest,
     mut payload: Multipart,
 ) -> Result<HttpResponse, ApiError> {
     let (request, access) = find_visible(&state, &user, &path, "attachment.create").await?;
@@ -43,6 +44,15 @@ pub async fn upload_attachment(
             ),
             current_status: Some(request.status.clone()),
         });
+    }
+    // A body announced larger than a file may be is refused before it is read.
+    let announced = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|len| len > state.settings.storage.max_attachment_bytes + 64 * 1024) {
+        return Err(ApiError::PayloadTooLarge);
     }
     let request_id = request.id.clone();
     let already = state

@@ -53,8 +53,8 @@ impl Deployment {
             ("EMAIL__RETRY_BASE_SECONDS", "0.2".into()),
             ("EMAIL__RETRY_MAX_SECONDS", "1.0".into()),
             ("EMAIL__POLL_INTERVAL_MS", "100".into()),
-            ("EMAIL__LEASE_SECONDS", "2".into()),
-            ("EMAIL__TIMEOUT_SECONDS", "2".into()),
+            ("EMAIL__LEASE_SECONDS", "4".into()),
+            ("EMAIL__TIMEOUT_SECONDS", "1".into()),
             ("EMAIL__MAX_ATTEMPTS", "1000".into()),
             ("SERVER__WORKERS", "2".into()),
         ]
