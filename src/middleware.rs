@@ -4,6 +4,8 @@
 //! every refused access (401, 403), and problem+json for errors raised outside handlers
 //! (unknown route, wrong method).
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use actix_web::body::{BoxBody, MessageBody};
@@ -72,6 +74,8 @@ pub async fn around_every_request(
             &policy,
             &span,
             started,
+            0,
+            state.as_ref().map(|state| state.metrics.as_ref()),
         );
     }
 
@@ -99,20 +103,37 @@ pub async fn around_every_request(
             &policy,
             &span,
             started,
+            0,
+            state.as_ref().map(|state| state.metrics.as_ref()),
         );
     }
 
-    let response = match next.call(req).instrument(span.clone()).await {
+    let statements = Arc::new(AtomicU64::new(0));
+    let handled = next.call(req).instrument(span.clone());
+    let response = match crate::db::REQUEST_STATEMENTS
+        .scope(Arc::clone(&statements), handled)
+        .await
+    {
         Ok(response) => response.map_into_boxed_body(),
         Err(error) => {
             return Err(error);
         }
     };
     let response = problem_for_bare_errors(response);
-    if let Some(state) = state {
-        audit_refusal(&state, &response).await;
+    if let Some(state) = &state {
+        audit_refusal(state, &response).await;
     }
-    finish(response, &request_id, &policy, &span, started)
+    let statements = statements.load(Ordering::Relaxed);
+    let metrics = state.as_ref().map(|state| state.metrics.as_ref());
+    finish(
+        response,
+        &request_id,
+        &policy,
+        &span,
+        started,
+        statements,
+        metrics,
+    )
 }
 
 /// What the headers of an answer depend on.
@@ -176,6 +197,8 @@ fn finish(
     policy: &Policy,
     span: &tracing::Span,
     started: Instant,
+    statements: u64,
+    metrics: Option<&crate::metrics::Metrics>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(request_id) {
@@ -230,7 +253,9 @@ fn finish(
         known @ ("GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS") => known,
         _ => "other",
     };
-    crate::metrics::observe_request(method, &route, status, elapsed);
+    if let Some(metrics) = metrics {
+        metrics.observe_request(method, &route, status, elapsed, statements);
+    }
     let elapsed_ms = elapsed * 1000.0;
     span.in_scope(|| {
         if status >= 500 {

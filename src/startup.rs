@@ -31,6 +31,7 @@ pub struct AppState {
     pub throttle: LoginThrottle,
     /// Seals attachments and TOTP secrets at rest.
     pub data_key: DataKey,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// Opens the database, applies the migrations and seeds the network.
@@ -86,6 +87,7 @@ impl Application {
         let settings = Arc::new(settings);
         let state = web::Data::new(AppState {
             db: db.clone(),
+            metrics: Arc::new(crate::metrics::Metrics::new()),
             data_key: settings.data_key()?,
             jwt: JwtKeys::new(
                 settings.auth.jwt_secret.expose_secret().as_bytes(),

@@ -15,12 +15,17 @@ pub mod schema;
 pub mod tokens;
 pub mod users;
 
+use std::ops::{Deref, DerefMut};
 use std::path::Path;
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use chrono::Timelike;
-use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::connection::{
+    AnsiTransactionManager, InstrumentationEvent, SimpleConnection, TransactionManager,
+};
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
@@ -39,7 +44,44 @@ pub enum DbConnection {
 }
 
 pub type Pool = r2d2::Pool<ConnectionManager>;
-pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
+
+/// A connection checked out of the pool (back in the pool when dropped).
+pub struct PooledConnection(r2d2::PooledConnection<ConnectionManager>);
+
+impl Deref for PooledConnection {
+    type Target = DbConnection;
+    fn deref(&self) -> &DbConnection {
+        &self.0.conn
+    }
+}
+
+impl DerefMut for PooledConnection {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.0.conn
+    }
+}
+
+/// A connection checked out less than this long after its last use is trusted without the
+/// `SELECT 1` probe; one idle longer is probed first (the server may have gone away meanwhile).
+const PROBE_AFTER_IDLE: Duration = Duration::from_secs(5);
+
+/// A connection of the pool, with what the pool needs to know about it: when it was last
+/// used (so that a busy connection is not probed at every check-out: a round trip per
+/// check-out was a fifth of the read endpoint's statements) and whether a query on it found
+/// the server gone (so that the pool drops it instead of handing it out again).
+pub struct PoolConnection {
+    conn: DbConnection,
+    last_used: Instant,
+    broken: bool,
+    /// Statements sent on this connection so far.
+    statements: Arc<AtomicU64>,
+}
+
+tokio::task_local! {
+    /// The statements sent for the HTTP request being answered, whatever the connections they
+    /// went through (the metrics middleware sets it, [`Db::run`] adds to it).
+    pub static REQUEST_STATEMENTS: Arc<AtomicU64>;
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -69,11 +111,11 @@ pub struct ConnectionManager {
 }
 
 impl r2d2::ManageConnection for ConnectionManager {
-    type Connection = DbConnection;
+    type Connection = PoolConnection;
     type Error = diesel::r2d2::Error;
 
-    fn connect(&self) -> Result<DbConnection, Self::Error> {
-        match self.backend {
+    fn connect(&self) -> Result<PoolConnection, Self::Error> {
+        let mut conn = match self.backend {
             Backend::Postgresql => PgConnection::establish(&self.url)
                 .map(DbConnection::Postgresql)
                 .map_err(diesel::r2d2::Error::ConnectionError),
@@ -89,16 +131,31 @@ impl r2d2::ManageConnection for ConnectionManager {
                 .map_err(diesel::r2d2::Error::QueryError)?;
                 Ok(DbConnection::Sqlite(conn))
             }
-        }
+        }?;
+        let statements = Arc::new(AtomicU64::new(0));
+        let counter = Arc::clone(&statements);
+        conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+            if let InstrumentationEvent::StartQuery { .. } = event {
+                counter.fetch_add(1, Ordering::Relaxed);
+            }
+        });
+        Ok(PoolConnection {
+            conn,
+            last_used: Instant::now(),
+            broken: false,
+            statements,
+        })
     }
 
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
-        conn.batch_execute("SELECT 1")
+    fn is_valid(&self, conn: &mut PoolConnection) -> Result<(), Self::Error> {
+        conn.conn
+            .batch_execute("SELECT 1")
             .map_err(diesel::r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    fn has_broken(&self, conn: &mut PoolConnection) -> bool {
+        use diesel::r2d2::R2D2Connection;
+        conn.broken || conn.conn.is_broken()
     }
 }
 
@@ -140,6 +197,7 @@ impl Db {
         let pool = r2d2::Pool::builder()
             .max_size(options.max_size)
             .min_idle(Some(0))
+            .test_on_check_out(false)
             .connection_timeout(options.connection_timeout)
             .build_unchecked(manager);
         Ok(Db { pool, backend })
@@ -159,11 +217,25 @@ impl Db {
         )
     }
 
-    /// A connection for synchronous callers (command line, blocking tasks).
+    /// A connection for synchronous callers (command line, blocking tasks). One idle for a
+    /// while is probed first; a dead one is dropped and another taken.
     pub fn get(&self) -> Result<PooledConnection, ApiError> {
-        self.pool
-            .get()
-            .map_err(|e| ApiError::Unavailable(e.to_string()))
+        for _ in 0..=self.pool.max_size() {
+            let mut conn = self
+                .pool
+                .get()
+                .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+            if conn.last_used.elapsed() < PROBE_AFTER_IDLE
+                || conn.conn.batch_execute("SELECT 1").is_ok()
+            {
+                conn.last_used = Instant::now();
+                return Ok(PooledConnection(conn));
+            }
+            conn.broken = true;
+        }
+        Err(ApiError::Unavailable(
+            "no database connection answers".into(),
+        ))
     }
 
     /// Runs `f` with a connection on the blocking thread pool, never on an async worker.
@@ -173,9 +245,20 @@ impl Db {
         T: Send + 'static,
     {
         let db = self.clone();
+        let request_statements = REQUEST_STATEMENTS.try_with(Arc::clone).ok();
         tokio::task::spawn_blocking(move || {
             let mut conn = db.get()?;
-            f(&mut conn)
+            let before = conn.0.statements.load(Ordering::Relaxed);
+            let result = f(&mut conn);
+            if let Some(total) = request_statements {
+                total.fetch_add(
+                    conn.0.statements.load(Ordering::Relaxed) - before,
+                    Ordering::Relaxed,
+                );
+            }
+            // The server went away (or SQLite stayed locked): give the pool a fresh one.
+            conn.0.broken = matches!(result, Err(ApiError::Unavailable(_)));
+            result
         })
         .await
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("database task failed: {e}")))?

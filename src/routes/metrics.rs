@@ -15,7 +15,7 @@ use crate::startup::AppState;
 ))]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let text = crate::metrics::render(&state.db).await?;
+    let text = state.metrics.render(&state.db).await?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(text))

@@ -10,4 +10,5 @@ mod openapi;
 mod outbox;
 mod security;
 mod sessions;
+mod statements;
 mod workflow;

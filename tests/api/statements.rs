@@ -1,0 +1,144 @@
+//! The database statements each request costs, as `/metrics` reports them: constant per route,
+//! however many events, requests or agenda lines there are (no N+1 query anywhere on the paths
+//! the benchmark measures).
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, rpps, spawn_app};
+use crate::on_both_backends;
+
+on_both_backends!(statements_per_request_do_not_grow_with_the_data,);
+
+/// The sum and count of `consilium_db_statements_per_request` for one route.
+async fn statements_so_far(app: &TestApp, method: &str, route: &str) -> (f64, u64) {
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let labels = format!(r#"{{method="{method}",route="{route}"}}"#);
+    let value = |series: &str| {
+        let prefix = format!("consilium_db_statements_per_request_{series}{labels} ");
+        text.lines()
+            .find_map(|line| line.strip_prefix(&prefix))
+            .map_or(0.0, |v| v.parse::<f64>().unwrap())
+    };
+    (value("sum"), value("count") as u64)
+}
+
+/// Sends one GET and answers its body and the statements it took.
+async fn cost_of_get(app: &TestApp, path: &str, route: &str, token: &str) -> (Value, u64) {
+    let (sum, count) = statements_so_far(app, "GET", route).await;
+    let answer = app.get(path, Some(token)).await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    let (sum_after, count_after) = statements_so_far(app, "GET", route).await;
+    assert_eq!(count_after, count + 1, "one request observed");
+    let statements = (sum_after - sum) as u64;
+    assert!(statements > 0, "{route}: the statements are counted");
+    (answer.body, statements)
+}
+
+fn form() -> Value {
+    json!({
+        "topic": "diagnosis",
+        "urgency": "routine",
+        "patient": {"initials": "CD", "sex": "male", "birth_date": "2018-02-03"},
+        "question": "Which dysplasia?",
+        "clinical_summary": "Short stature",
+        "consent_obtained": true
+    })
+}
+
+/// A submitted request of `token`'s requester; answers its id and proposed meeting.
+async fn submitted(app: &TestApp, token: &str) -> (String, String) {
+    let draft = app.post("/api/v1/requests", Some(token), form()).await;
+    assert_eq!(draft.status, 201, "{:?}", draft.body);
+    let id = draft.body["id"].as_str().unwrap().to_owned();
+    let answer = app
+        .post(
+            &format!("/api/v1/requests/{id}/submit"),
+            Some(token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    let meeting = answer.body["proposed_meeting"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (id, meeting)
+}
+
+async fn statements_per_request_do_not_grow_with_the_data(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let requester = app.register_and_login("few@chu-lyon.fr", &rpps(700)).await;
+    let requester = requester["access_token"].as_str().unwrap().to_owned();
+    let (_, coordinator) = app
+        .user_with_roles("coord@necker.fr", &rpps(701), &["coordinator"])
+        .await;
+
+    // A request with two timeline entries, and one with four (information asked, answered).
+    let (short, meeting) = submitted(&app, &requester).await;
+    let (long, _) = submitted(&app, &requester).await;
+    let asked = app
+        .post(
+            &format!("/api/v1/requests/{long}/request-info"),
+            Some(&coordinator),
+            json!({"message": "The X-rays, please."}),
+        )
+        .await;
+    assert_eq!(asked.status, 200, "{:?}", asked.body);
+    let answered = app
+        .post(
+            &format!("/api/v1/requests/{long}/messages"),
+            Some(&requester),
+            json!({"body": "Attached."}),
+        )
+        .await;
+    assert_eq!(answered.status, 201, "{:?}", answered.body);
+
+    let read = "/api/v1/requests/{id}";
+    let (view, short_cost) =
+        cost_of_get(&app, &format!("/api/v1/requests/{short}"), read, &requester).await;
+    assert_eq!(view["timeline"].as_array().unwrap().len(), 2);
+    let (view, long_cost) =
+        cost_of_get(&app, &format!("/api/v1/requests/{long}"), read, &requester).await;
+    assert_eq!(view["timeline"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        short_cost, long_cost,
+        "reading a request costs the same whatever its timeline"
+    );
+
+    let list = "/api/v1/requests?status=submitted&limit=50";
+    let agenda = format!("/api/v1/meetings/{meeting}");
+    let (page, list_cost) = cost_of_get(&app, list, "/api/v1/requests", &coordinator).await;
+    let listed = page["items"].as_array().unwrap().len();
+    let (view, agenda_cost) =
+        cost_of_get(&app, &agenda, "/api/v1/meetings/{id}", &coordinator).await;
+    let lines = view["agenda"].as_array().unwrap().len();
+
+    // More requests, from other requesters, on the same agenda.
+    for n in 0..3 {
+        let other = app
+            .register_and_login(&format!("more{n}@chu-lille.fr"), &rpps(710 + n))
+            .await;
+        let (_, proposed) = submitted(&app, other["access_token"].as_str().unwrap()).await;
+        assert_eq!(proposed, meeting, "the next meeting has room");
+    }
+    let (page, cost) = cost_of_get(&app, list, "/api/v1/requests", &coordinator).await;
+    assert_eq!(page["items"].as_array().unwrap().len(), listed + 3);
+    assert_eq!(
+        cost, list_cost,
+        "a page costs the same whatever its rows and requesters"
+    );
+    let (view, cost) = cost_of_get(&app, &agenda, "/api/v1/meetings/{id}", &coordinator).await;
+    assert_eq!(view["agenda"].as_array().unwrap().len(), lines + 3);
+    assert_eq!(
+        cost, agenda_cost,
+        "an agenda costs the same whatever its length"
+    );
+}
