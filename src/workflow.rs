@@ -146,12 +146,12 @@ pub fn propose_meeting(
     staff: &StaffRow,
 ) -> Result<Option<db::meetings::MeetingRow>, ApiError> {
     let earliest = db::now() + chrono::Duration::minutes(staff.cutoff_minutes);
-    for meeting in db::meetings::planned_after(conn, &staff.code, earliest, 60)? {
-        if db::meetings::taken_or_proposed(conn, &meeting.id)? < meeting.capacity {
-            return Ok(Some(meeting));
-        }
-    }
-    Ok(None)
+    let meetings = db::meetings::planned_after(conn, &staff.code, earliest, 60)?;
+    let ids: Vec<String> = meetings.iter().map(|m| m.id.clone()).collect();
+    let taken = db::meetings::taken_or_proposed_counts(conn, &ids)?;
+    Ok(meetings
+        .into_iter()
+        .find(|m| taken.get(&m.id).copied().unwrap_or(0) < m.capacity))
 }
 
 /// The center's time zone.
@@ -213,9 +213,11 @@ pub fn coordinators(conn: &mut DbConnection) -> Result<Vec<db::users::UserRow>, 
 
 /// Today in the center's calendar (for birth-date checks).
 pub fn today(conn: &mut DbConnection) -> Result<chrono::NaiveDate, ApiError> {
-    let zone: chrono_tz::Tz = db::network::center(conn)?
-        .time_zone
-        .parse()
-        .unwrap_or(chrono_tz::UTC);
-    Ok(Utc::now().with_timezone(&zone).date_naive())
+    Ok(today_in(&db::network::center(conn)?))
+}
+
+/// Today in the calendar of a center already read.
+pub fn today_in(center: &db::network::CenterRow) -> chrono::NaiveDate {
+    let zone: chrono_tz::Tz = center.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    Utc::now().with_timezone(&zone).date_naive()
 }

@@ -118,17 +118,9 @@ fn authenticate(req: &HttpRequest) -> impl Future<Output = Result<CurrentUser, A
         let user_id = claims.sub;
         let (user, roles) = state
             .db
-            .run(move |conn| {
-                let user = db::users::find_by_id(conn, &user_id)?;
-                let roles = match &user {
-                    Some(user) => db::users::roles(conn, &user.id)?,
-                    None => Vec::new(),
-                };
-                Ok((user, roles))
-            })
-            .await?;
-        let user = user
-            .filter(|user| user.status == "active")
+            .run(move |conn| Ok(db::users::find_with_roles(conn, &user_id)?))
+            .await?
+            .filter(|(user, _)| user.status == "active")
             .ok_or(ApiError::Unauthorized)?;
         req.extensions_mut()
             .insert(AuthenticatedActor(user.id.clone()));

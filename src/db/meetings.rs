@@ -120,17 +120,30 @@ pub fn booked(conn: &mut DbConnection, meeting_id: &str) -> QueryResult<i64> {
         .get_result(conn)
 }
 
-/// Places taken or promised: scheduled requests plus submitted ones proposed for it.
-pub fn taken_or_proposed(conn: &mut DbConnection, meeting_id: &str) -> QueryResult<i64> {
-    let proposed: i64 = requests::table
+/// Places taken or promised in each of several meetings (one query each for the scheduled
+/// and the proposed requests, whatever the number of meetings): meetings with none are absent.
+pub fn taken_or_proposed_counts(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> QueryResult<std::collections::HashMap<String, i64>> {
+    let proposed: Vec<(String, i64)> = requests::table
         .filter(
             requests::proposed_meeting_id
-                .eq(meeting_id)
+                .eq_any(ids)
                 .and(requests::status.eq_any(["submitted", "needs_info"])),
         )
-        .count()
-        .get_result(conn)?;
-    Ok(booked(conn, meeting_id)? + proposed)
+        .group_by(requests::proposed_meeting_id)
+        .select((
+            requests::proposed_meeting_id.assume_not_null(),
+            diesel::dsl::count_star(),
+        ))
+        .load(conn)?;
+    let mut counts: std::collections::HashMap<String, i64> =
+        booked_counts(conn, ids)?.into_iter().collect();
+    for (id, n) in proposed {
+        *counts.entry(id).or_default() += n;
+    }
+    Ok(counts)
 }
 
 /// Booked counts for several meetings at once (one query, for lists).

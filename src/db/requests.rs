@@ -27,6 +27,25 @@ pub struct RequestRow {
     pub submitted_at: Option<NaiveDateTime>,
 }
 
+/// A request without its form: what lists and agendas show (the form is the bulk of a row,
+/// and they never show it).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = requests)]
+pub struct RequestSummaryRow {
+    pub id: String,
+    pub reference: String,
+    pub requester_id: String,
+    pub status: String,
+    pub version: i64,
+    pub topic: Option<String>,
+    pub urgency: String,
+    pub staff_code: Option<String>,
+    pub proposed_meeting_id: Option<String>,
+    pub meeting_id: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub submitted_at: Option<NaiveDateTime>,
+}
+
 /// Columns a use case changes; `None` leaves a column as it is.
 #[derive(Debug, Default, Clone, AsChangeset)]
 #[diesel(table_name = requests)]
@@ -61,35 +80,32 @@ pub fn next_reference_number(conn: &mut DbConnection, center: &str, year: i64) -
     let key = reference_counters::center_code
         .eq(center)
         .and(reference_counters::year.eq(year));
-    let bumped = diesel::update(reference_counters::table.filter(key))
-        .set(reference_counters::last_value.eq(reference_counters::last_value + 1))
-        .execute(conn)?;
-    if bumped == 0 {
-        let first = (
-            reference_counters::center_code.eq(center),
-            reference_counters::year.eq(year),
-            reference_counters::last_value.eq(0i64),
-        );
-        // The first request of a year: two may race to create the counter; both then bump it.
-        match conn {
-            DbConnection::Postgresql(pg) => diesel::insert_into(reference_counters::table)
-                .values(first)
-                .on_conflict_do_nothing()
-                .execute(pg)?,
-            DbConnection::Sqlite(sqlite) => {
-                diesel::insert_or_ignore_into(reference_counters::table)
-                    .values(first)
-                    .execute(sqlite)?
-            }
-        };
+    let bump = |conn: &mut DbConnection| {
         diesel::update(reference_counters::table.filter(key))
             .set(reference_counters::last_value.eq(reference_counters::last_value + 1))
-            .execute(conn)?;
+            .returning(reference_counters::last_value)
+            .get_result::<i64>(conn)
+            .optional()
+    };
+    if let Some(number) = bump(conn)? {
+        return Ok(number);
     }
-    reference_counters::table
-        .filter(key)
-        .select(reference_counters::last_value)
-        .first(conn)
+    let first = (
+        reference_counters::center_code.eq(center),
+        reference_counters::year.eq(year),
+        reference_counters::last_value.eq(0i64),
+    );
+    // The first request of a year: two may race to create the counter; both then bump it.
+    match conn {
+        DbConnection::Postgresql(pg) => diesel::insert_into(reference_counters::table)
+            .values(first)
+            .on_conflict_do_nothing()
+            .execute(pg)?,
+        DbConnection::Sqlite(sqlite) => diesel::insert_or_ignore_into(reference_counters::table)
+            .values(first)
+            .execute(sqlite)?,
+    };
+    bump(conn)?.ok_or(diesel::result::Error::NotFound)
 }
 
 pub fn insert(conn: &mut DbConnection, request: &RequestRow) -> QueryResult<()> {
@@ -154,15 +170,15 @@ pub struct RequestFilter {
     pub before: Option<(NaiveDateTime, String)>,
 }
 
-/// A page of requests, newest first, with their requester's name.
+/// A page of requests, newest first, with their requester's name. The names are read for the
+/// page's requesters afterwards: joined, PostgreSQL hashed the whole users table for every page.
 pub fn list(
     conn: &mut DbConnection,
     filter: &RequestFilter,
     limit: i64,
-) -> QueryResult<Vec<(RequestRow, String)>> {
+) -> QueryResult<Vec<(RequestSummaryRow, String)>> {
     let mut query = requests::table
-        .inner_join(users::table)
-        .select((RequestRow::as_select(), users::full_name))
+        .select(RequestSummaryRow::as_select())
         .order((requests::created_at.desc(), requests::id.desc()))
         .limit(limit)
         .into_boxed();
@@ -198,11 +214,30 @@ pub fn list(
                 .and(requests::id.lt(id.clone()))),
         );
     }
-    query.load(conn)
+    let rows: Vec<RequestSummaryRow> = query.load(conn)?;
+    let mut requester_ids: Vec<&str> = rows.iter().map(|r| r.requester_id.as_str()).collect();
+    requester_ids.sort_unstable();
+    requester_ids.dedup();
+    let names: std::collections::HashMap<String, String> = users::table
+        .filter(users::id.eq_any(requester_ids))
+        .select((users::id, users::full_name))
+        .load(conn)?
+        .into_iter()
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let name = names.get(&row.requester_id).cloned().unwrap_or_default();
+            (row, name)
+        })
+        .collect())
 }
 
 /// The meeting's agenda: requests scheduled into it, or proposed for it and awaiting triage.
-pub fn agenda(conn: &mut DbConnection, meeting_id: &str) -> QueryResult<Vec<(RequestRow, String)>> {
+pub fn agenda(
+    conn: &mut DbConnection,
+    meeting_id: &str,
+) -> QueryResult<Vec<(RequestSummaryRow, String)>> {
     requests::table
         .inner_join(users::table)
         .filter(
@@ -213,7 +248,7 @@ pub fn agenda(conn: &mut DbConnection, meeting_id: &str) -> QueryResult<Vec<(Req
                     .eq(meeting_id)
                     .and(requests::status.eq_any(["submitted", "needs_info"]))),
         )
-        .select((RequestRow::as_select(), users::full_name))
+        .select((RequestSummaryRow::as_select(), users::full_name))
         .load(conn)
 }
 

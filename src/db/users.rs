@@ -86,6 +86,24 @@ pub fn find_by_email_or_rpps(
         .load(conn)
 }
 
+/// The user with their roles, in one round trip (every authenticated request asks).
+pub fn find_with_roles(
+    conn: &mut DbConnection,
+    id: &str,
+) -> QueryResult<Option<(UserRow, Vec<String>)>> {
+    let rows: Vec<(UserRow, Option<String>)> = users::table
+        .left_join(user_roles::table)
+        .filter(users::id.eq(id))
+        .select((UserRow::as_select(), user_roles::role.nullable()))
+        .order(user_roles::role)
+        .load(conn)?;
+    let mut rows = rows.into_iter();
+    Ok(rows.next().map(|(user, first)| {
+        let roles = first.into_iter().chain(rows.filter_map(|(_, role)| role));
+        (user, roles.collect())
+    }))
+}
+
 pub fn roles(conn: &mut DbConnection, user_id: &str) -> QueryResult<Vec<String>> {
     user_roles::table
         .filter(user_roles::user_id.eq(user_id))

@@ -46,9 +46,10 @@ pub async fn get_meeting(
     user.require_any(&[Role::Coordinator, Role::Admin, Role::Expert])?;
     let id = path.into_inner();
     let sees_all = user.has_role(Role::Coordinator) || user.has_role(Role::Admin);
+    // Reads and one audit row: no transaction needed (and none to hold SQLite's write lock).
     let view = state
         .db
-        .write(move |conn| {
+        .run(move |conn| {
             let meeting = load(conn, &id)?;
             if !sees_all && !db::meetings::expert_staffs(conn, &user.id)?.contains(&meeting.staff) {
                 return Ok(None);

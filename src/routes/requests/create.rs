@@ -1,7 +1,7 @@
 use actix_web::{HttpResponse, post, web};
 use chrono::Datelike;
 
-use super::{RequestView, view};
+use super::{PersonRef, RequestView, assemble};
 use crate::audit::{self, Outcome};
 use crate::auth::current_user::CurrentUser;
 use crate::db;
@@ -41,52 +41,13 @@ pub async fn create_request(
             {
                 return Ok(replayed);
             }
-            let errors = form.check_format(workflow::today(conn)?);
+            let center = db::network::center(conn)?;
+            let errors = form.check_format(workflow::today_in(&center));
             if !errors.is_empty() {
                 return Err(ApiError::Validation(errors));
             }
-            let center = db::network::center(conn)?;
             let now = db::now();
-            let year = i64::from(now.year());
-            let number = db::requests::next_reference_number(conn, &center.code, year)?;
             let id = db::new_id();
-            db::requests::insert(
-                conn,
-                &db::requests::RequestRow {
-                    id: id.clone(),
-                    reference: format!("{}-{year}-{number:05}", center.code),
-                    center_code: center.code,
-                    requester_id: user.id.clone(),
-                    status: "draft".into(),
-                    version: 1,
-                    topic: form.topic.map(|t| t.as_str().to_owned()),
-                    urgency: form.urgency.unwrap_or_default().as_str().to_owned(),
-                    form: serde_json::to_string(&RequestForm {
-                        urgency: Some(form.urgency.unwrap_or(Urgency::Routine)),
-                        ..form
-                    })
-                    .map_err(anyhow::Error::from)?,
-                    staff_code: None,
-                    proposed_meeting_id: None,
-                    meeting_id: None,
-                    rejection_reason: None,
-                    created_at: now,
-                    updated_at: now,
-                    submitted_at: None,
-                },
-            )?;
-            db::requests::insert_event(
-                conn,
-                &db::requests::EventRow {
-                    id: db::new_id(),
-                    request_id: id.clone(),
-                    at: now,
-                    from_status: None,
-                    to_status: "draft".into(),
-                    actor_id: Some(user.id.clone()),
-                    note: None,
-                },
-            )?;
             audit::record(
                 conn,
                 &user.context,
@@ -95,8 +56,49 @@ pub async fn create_request(
                 Some(&id),
                 Outcome::Allowed,
             )?;
-            let request = db::requests::find(conn, &id)?.ok_or(ApiError::NotFound)?;
-            let body = serde_json::to_string(&view(conn, request)?).map_err(anyhow::Error::from)?;
+            // The reference counter's row stays locked until commit, and every creation of the
+            // year waits for it: take it last, and read nothing back after it.
+            let year = i64::from(now.year());
+            let number = db::requests::next_reference_number(conn, &center.code, year)?;
+            let request = db::requests::RequestRow {
+                id: id.clone(),
+                reference: format!("{}-{year}-{number:05}", center.code),
+                center_code: center.code,
+                requester_id: user.id.clone(),
+                status: "draft".into(),
+                version: 1,
+                topic: form.topic.map(|t| t.as_str().to_owned()),
+                urgency: form.urgency.unwrap_or_default().as_str().to_owned(),
+                form: serde_json::to_string(&RequestForm {
+                    urgency: Some(form.urgency.unwrap_or(Urgency::Routine)),
+                    ..form
+                })
+                .map_err(anyhow::Error::from)?,
+                staff_code: None,
+                proposed_meeting_id: None,
+                meeting_id: None,
+                rejection_reason: None,
+                created_at: now,
+                updated_at: now,
+                submitted_at: None,
+            };
+            db::requests::insert(conn, &request)?;
+            let created = db::requests::EventRow {
+                id: db::new_id(),
+                request_id: id,
+                at: now,
+                from_status: None,
+                to_status: "draft".into(),
+                actor_id: Some(user.id.clone()),
+                note: None,
+            };
+            db::requests::insert_event(conn, &created)?;
+            let requester = PersonRef {
+                id: user.id.clone(),
+                full_name: user.full_name.clone(),
+            };
+            let view = assemble(request, requester, vec![created], Vec::new(), None, None)?;
+            let body = serde_json::to_string(&view).map_err(anyhow::Error::from)?;
             if let Some(key) = &key.0 {
                 idempotency::store(
                     conn,

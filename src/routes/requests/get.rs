@@ -1,6 +1,6 @@
 use actix_web::{HttpResponse, get, web};
 
-use super::{RequestView, find_visible, view};
+use super::{RequestView, view_by, visible};
 use crate::audit::{self, Outcome};
 use crate::auth::current_user::CurrentUser;
 use crate::error::ApiError;
@@ -18,10 +18,13 @@ pub async fn get_request(
     user: CurrentUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let (request, _) = find_visible(&state, &user, &path, "request.read").await?;
+    let id = path.into_inner();
+    // One connection for the whole read; the audit row is written (and committed) before
+    // anything is shown, and the reads need no transaction of their own.
     let view = state
         .db
-        .write(move |conn| {
+        .run(move |conn| {
+            let (request, _) = visible(conn, &user, &id, "request.read")?;
             audit::record(
                 conn,
                 &user.context,
@@ -30,7 +33,7 @@ pub async fn get_request(
                 Some(&request.id),
                 Outcome::Allowed,
             )?;
-            view(conn, request)
+            view_by(conn, request, &user)
         })
         .await?;
     Ok(HttpResponse::Ok()

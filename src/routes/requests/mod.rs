@@ -144,9 +144,60 @@ pub fn status_of(request: &RequestRow) -> Result<RequestStatus, ApiError> {
 }
 
 pub fn view(conn: &mut DbConnection, request: RequestRow) -> Result<RequestView, ApiError> {
-    let requester =
-        db::users::find_by_id(conn, &request.requester_id)?.ok_or(ApiError::NotFound)?;
-    let timeline = db::requests::events(conn, &request.id)?
+    load_view(conn, request, None)
+}
+
+/// [`view`] for a caller, who is most often its requester (then not read again).
+pub fn view_by(
+    conn: &mut DbConnection,
+    request: RequestRow,
+    caller: &CurrentUser,
+) -> Result<RequestView, ApiError> {
+    let requester = (request.requester_id == caller.id).then(|| PersonRef {
+        id: caller.id.clone(),
+        full_name: caller.full_name.clone(),
+    });
+    load_view(conn, request, requester)
+}
+
+fn load_view(
+    conn: &mut DbConnection,
+    request: RequestRow,
+    requester: Option<PersonRef>,
+) -> Result<RequestView, ApiError> {
+    let requester = match requester {
+        Some(known) => known,
+        None => db::users::find_by_id(conn, &request.requester_id)?
+            .map(|user| PersonRef {
+                id: user.id,
+                full_name: user.full_name,
+            })
+            .ok_or(ApiError::NotFound)?,
+    };
+    let events = db::requests::events(conn, &request.id)?;
+    let attachments = db::attachments::list(conn, &request.id)?;
+    let proposed_meeting = meeting_ref(conn, &request.proposed_meeting_id)?;
+    let meeting = meeting_ref(conn, &request.meeting_id)?;
+    assemble(
+        request,
+        requester,
+        events,
+        attachments,
+        proposed_meeting,
+        meeting,
+    )
+}
+
+/// The view of a request from its parts (read by [`view`], or just written).
+pub fn assemble(
+    request: RequestRow,
+    requester: PersonRef,
+    events: Vec<db::requests::EventRow>,
+    attachments: Vec<db::attachments::AttachmentRow>,
+    proposed_meeting: Option<MeetingRef>,
+    meeting: Option<MeetingRef>,
+) -> Result<RequestView, ApiError> {
+    let timeline = events
         .into_iter()
         .map(|event| TimelineEntry {
             at: event.at.and_utc(),
@@ -156,20 +207,13 @@ pub fn view(conn: &mut DbConnection, request: RequestRow) -> Result<RequestView,
             note: event.note,
         })
         .collect();
-    let attachments = db::attachments::list(conn, &request.id)?
-        .into_iter()
-        .map(Into::into)
-        .collect();
     Ok(RequestView {
         form: parse_form(&request)?,
         status: status_of(&request)?,
-        proposed_meeting: meeting_ref(conn, &request.proposed_meeting_id)?,
-        meeting: meeting_ref(conn, &request.meeting_id)?,
-        requester: PersonRef {
-            id: requester.id,
-            full_name: requester.full_name,
-        },
-        attachments,
+        proposed_meeting,
+        meeting,
+        requester,
+        attachments: attachments.into_iter().map(Into::into).collect(),
         timeline,
         id: request.id,
         reference: request.reference,
@@ -182,7 +226,7 @@ pub fn view(conn: &mut DbConnection, request: RequestRow) -> Result<RequestView,
 }
 
 /// The request if the caller may see it. Anyone else gets 404, as for a request that does not
-/// exist, and the refusal is audited.
+/// exist, and the refusal is audited (outside any transaction, so that it stays recorded).
 pub async fn find_visible(
     state: &AppState,
     user: &CurrentUser,
@@ -190,37 +234,34 @@ pub async fn find_visible(
     action: &'static str,
 ) -> Result<(RequestRow, Access), ApiError> {
     let (id, caller) = (id.to_owned(), user.clone());
-    let found = state
+    state
         .db
-        .run(move |conn| {
-            let Some(request) = db::requests::find(conn, &id)? else {
-                return Ok(None);
-            };
-            let access = workflow::access(conn, &caller, &request)?;
-            Ok(Some((request, access)))
-        })
-        .await?;
-    match found {
-        Some((request, access)) if access.can_see() => Ok((request, access)),
-        Some((request, _)) => {
-            let context = user.context.clone();
-            state
-                .db
-                .write(move |conn| {
-                    audit::record(
-                        conn,
-                        &context,
-                        action,
-                        "request",
-                        Some(&request.id),
-                        Outcome::Denied,
-                    )
-                })
-                .await?;
-            Err(ApiError::NotFound)
-        }
-        None => Err(ApiError::NotFound),
+        .run(move |conn| visible(conn, &caller, &id, action))
+        .await
+}
+
+/// [`find_visible`] on a connection already checked out; not to be called in a transaction
+/// that a refusal would roll back.
+pub fn visible(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    id: &str,
+    action: &str,
+) -> Result<(RequestRow, Access), ApiError> {
+    let request = db::requests::find(conn, id)?.ok_or(ApiError::NotFound)?;
+    let access = workflow::access(conn, user, &request)?;
+    if access.can_see() {
+        return Ok((request, access));
     }
+    audit::record(
+        conn,
+        &user.context,
+        action,
+        "request",
+        Some(&request.id),
+        Outcome::Denied,
+    )?;
+    Err(ApiError::NotFound)
 }
 
 /// The version a client expects: `If-Match` (412 when stale) or a `version` in the body (409).

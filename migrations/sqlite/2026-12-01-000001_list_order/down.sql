@@ -1,0 +1,2 @@
+DROP INDEX requests_status;
+CREATE INDEX requests_status ON requests (status, created_at);
