@@ -1261,12 +1261,16 @@ fn report(files: Vec<PathBuf>, markdown: Option<PathBuf>) -> anyhow::Result<()> 
     if all.iter().any(|o| o.disturbed) {
         text.push_str("\n⚠: still disturbed after the attempts allowed (other processes used more CPU than allowed, or PostgreSQL restarted): the least disturbed attempt is shown.\n");
     }
-    text.push_str("\nCPU during each measurement (cores of the machine; `other` is everything else running, e.g. other builds):\n\n");
-    text.push_str("| backend | scenario | server | postgres | load generator | other | load avg | attempts |\n|---|---|---:|---:|---:|---:|---:|---:|\n");
+    text.push_str("\nCPU during each measurement (cores of the machine; `other` is everything else running, e.g. other builds), the CPU time one operation costs the server and PostgreSQL, and the rate at which the machine's cores would be used up by those two alone (the CPU bound of the scenario here, whatever the code's latency):\n\n");
+    text.push_str("| backend | scenario | server | postgres | load generator | other | load avg | attempts | server ms/op | postgres ms/op | CPU bound /s |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as f64;
     for o in &all {
+        let per_op = |cpu: f64| if o.throughput > 0.0 { cpu / o.throughput * 1000.0 } else { 0.0 };
+        let (server_ms, pg_ms) = (per_op(o.cpu_server), per_op(o.cpu_postgres));
+        let bound = if server_ms + pg_ms > 0.0 { format!("{:.0}", cores * 1000.0 / (server_ms + pg_ms)) } else { "—".into() };
         text.push_str(&format!(
-            "| {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {} |\n",
-            o.backend, o.scenario, o.cpu_server, o.cpu_postgres, o.cpu_loadgen, o.cpu_other, o.load_average, o.attempts
+            "| {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {:.3} | {:.3} | {} |\n",
+            o.backend, o.scenario, o.cpu_server, o.cpu_postgres, o.cpu_loadgen, o.cpu_other, o.load_average, o.attempts, server_ms, pg_ms, bound
         ));
     }
     let samples: Vec<String> = all
