@@ -170,8 +170,7 @@ pub struct RequestFilter {
     pub before: Option<(NaiveDateTime, String)>,
 }
 
-/// A page of requests, newest first, with their requester's name. The names are read for the
-/// page's requesters afterwards: joined, PostgreSQL hashed the whole users table for every page.
+/// A page of requests, newest first, with their requester's name.
 pub fn list(
     conn: &mut DbConnection,
     filter: &RequestFilter,
@@ -214,7 +213,19 @@ pub fn list(
                 .and(requests::id.lt(id.clone()))),
         );
     }
-    let rows: Vec<RequestSummaryRow> = query.load(conn)?;
+    let rows = query.load(conn)?;
+    with_requester_names(conn, rows)
+}
+
+/// Rows with their requesters' names, read by id in one query. Joined instead, PostgreSQL
+/// hashed the whole users table for every page or agenda once the requests outnumbered it.
+fn with_requester_names(
+    conn: &mut DbConnection,
+    rows: Vec<RequestSummaryRow>,
+) -> QueryResult<Vec<(RequestSummaryRow, String)>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut requester_ids: Vec<&str> = rows.iter().map(|r| r.requester_id.as_str()).collect();
     requester_ids.sort_unstable();
     requester_ids.dedup();
@@ -238,8 +249,7 @@ pub fn agenda(
     conn: &mut DbConnection,
     meeting_id: &str,
 ) -> QueryResult<Vec<(RequestSummaryRow, String)>> {
-    requests::table
-        .inner_join(users::table)
+    let rows = requests::table
         .filter(
             requests::meeting_id
                 .eq(meeting_id)
@@ -248,8 +258,9 @@ pub fn agenda(
                     .eq(meeting_id)
                     .and(requests::status.eq_any(["submitted", "needs_info"]))),
         )
-        .select((RequestSummaryRow::as_select(), users::full_name))
-        .load(conn)
+        .select(RequestSummaryRow::as_select())
+        .load(conn)?;
+    with_requester_names(conn, rows)
 }
 
 /// Requests scheduled into a meeting.
