@@ -1,8 +1,7 @@
 use actix_web::{HttpRequest, HttpResponse, post, web};
 
 use super::{
-    ExpectedVersion, MeetingRef, PersonRef, RequestView, assemble, check_version, find_visible,
-    if_match, meeting_ref, parse_form,
+    ExpectedVersion, RequestView, check_version, find_visible, if_match, parse_form, view_by,
 };
 use crate::auth::current_user::CurrentUser;
 use crate::db;
@@ -98,31 +97,7 @@ pub async fn submit_request(
                 proposed_id,
                 serde_json::json!({}),
             )?;
-            // The requester and the proposed meeting are already read: the view reads the rest.
-            let events = db::requests::events(conn, &request.id)?;
-            let attachments = db::attachments::list(conn, &request.id)?;
-            let requester = requester
-                .into_iter()
-                .next()
-                .map(|user| PersonRef {
-                    id: user.id,
-                    full_name: user.full_name,
-                })
-                .ok_or(ApiError::NotFound)?;
-            let proposed_meeting = proposed.map(|m| MeetingRef {
-                id: m.id,
-                staff: m.staff_code,
-                starts_at: m.starts_at.and_utc(),
-            });
-            let meeting = meeting_ref(conn, &request.meeting_id)?;
-            let view = assemble(
-                request,
-                requester,
-                events,
-                attachments,
-                proposed_meeting,
-                meeting,
-            )?;
+            let view = view_by(conn, request, &user)?;
             let body = serde_json::to_string(&view).map_err(anyhow::Error::from)?;
             if let Some(key) = &key.0 {
                 idempotency::store(conn, &user.id, key, &endpoint, &fingerprint, 200, &body)?;
