@@ -1,6 +1,6 @@
 //! Prometheus metrics: HTTP requests by route pattern and status (counts and latency
-//! histograms), database statements per request by route, the database pool, the e-mail outbox. Route patterns only (`/api/v1/requests/{id}`),
-//! never ids or queries.
+//! histograms), database statements per request by route, the database pool, the e-mail
+//! outbox. Route patterns only (`/api/v1/requests/{id}`), never ids or queries.
 
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,

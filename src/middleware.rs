@@ -44,6 +44,7 @@ pub async fn around_every_request(
     let path = req.path().to_owned();
     let is_docs = path.starts_with("/docs");
     let state = req.app_data::<actix_web::web::Data<AppState>>().cloned();
+    let metrics = state.as_ref().map(|state| Arc::clone(&state.metrics));
     let policy = Policy {
         hsts: state
             .as_ref()
@@ -75,7 +76,7 @@ pub async fn around_every_request(
             &span,
             started,
             0,
-            state.as_ref().map(|state| state.metrics.as_ref()),
+            metrics.as_deref(),
         );
     }
 
@@ -104,7 +105,7 @@ pub async fn around_every_request(
             &span,
             started,
             0,
-            state.as_ref().map(|state| state.metrics.as_ref()),
+            metrics.as_deref(),
         );
     }
 
@@ -124,7 +125,6 @@ pub async fn around_every_request(
         audit_refusal(state, &response).await;
     }
     let statements = statements.load(Ordering::Relaxed);
-    let metrics = state.as_ref().map(|state| state.metrics.as_ref());
     finish(
         response,
         &request_id,
@@ -132,7 +132,7 @@ pub async fn around_every_request(
         &span,
         started,
         statements,
-        metrics,
+        metrics.as_deref(),
     )
 }
 

@@ -6,7 +6,8 @@ use crate::error::ApiError;
 use crate::startup::AppState;
 
 /// Metrics in the Prometheus text format: requests by route and status with latency
-/// histograms, database pool usage, outbox depth by status, age of the oldest pending e-mail.
+/// histograms, database statements per request by route, database pool usage, outbox depth by
+/// status, age of the oldest pending e-mail.
 /// Route patterns only, never ids. Keep it on the internal network (the reverse proxy should
 /// not publish it).
 #[utoipa::path(tag = "operations", responses(

@@ -7,7 +7,10 @@ use serde_json::{Value, json};
 use crate::helpers::{Backend, TestApp, rpps, spawn_app};
 use crate::on_both_backends;
 
-on_both_backends!(statements_per_request_do_not_grow_with_the_data,);
+on_both_backends!(
+    statements_per_request_do_not_grow_with_the_data,
+    submitting_costs_the_same_however_many_meetings_are_full,
+);
 
 /// The sum and count of `consilium_db_statements_per_request` for one route.
 async fn statements_so_far(app: &TestApp, method: &str, route: &str) -> (f64, u64) {
@@ -30,16 +33,48 @@ async fn statements_so_far(app: &TestApp, method: &str, route: &str) -> (f64, u6
     (value("sum"), value("count") as u64)
 }
 
-/// Sends one GET and answers its body and the statements it took.
-async fn cost_of_get(app: &TestApp, path: &str, route: &str, token: &str) -> (Value, u64) {
-    let (sum, count) = statements_so_far(app, "GET", route).await;
-    let answer = app.get(path, Some(token)).await;
-    assert_eq!(answer.status, 200, "{:?}", answer.body);
-    let (sum_after, count_after) = statements_so_far(app, "GET", route).await;
-    assert_eq!(count_after, count + 1, "one request observed");
-    let statements = (sum_after - sum) as u64;
+/// Sends one request and answers its body and the statements it took.
+async fn cost_of(
+    app: &TestApp,
+    request: crate::helpers::Answer,
+    method: &str,
+    route: &str,
+    before: (f64, u64),
+) -> (Value, u64) {
+    assert!(
+        (200..300).contains(&request.status),
+        "{} {:?}",
+        request.status,
+        request.body
+    );
+    let (sum_after, count_after) = statements_so_far(app, method, route).await;
+    assert_eq!(count_after, before.1 + 1, "one request observed");
+    let statements = (sum_after - before.0) as u64;
     assert!(statements > 0, "{route}: the statements are counted");
-    (answer.body, statements)
+    (request.body, statements)
+}
+
+async fn cost_of_get(app: &TestApp, path: &str, route: &str, token: &str) -> (Value, u64) {
+    let before = statements_so_far(app, "GET", route).await;
+    let answer = app.get(path, Some(token)).await;
+    cost_of(app, answer, "GET", route, before).await
+}
+
+/// Submits a new draft of `token`'s requester: the answer and the statements the submit took.
+async fn cost_of_submit(app: &TestApp, token: &str) -> (Value, u64) {
+    let draft = app.post("/api/v1/requests", Some(token), form()).await;
+    assert_eq!(draft.status, 201, "{:?}", draft.body);
+    let id = draft.body["id"].as_str().unwrap();
+    let route = "/api/v1/requests/{id}/submit";
+    let before = statements_so_far(app, "POST", route).await;
+    let answer = app
+        .post(
+            &format!("/api/v1/requests/{id}/submit"),
+            Some(token),
+            json!({}),
+        )
+        .await;
+    cost_of(app, answer, "POST", route, before).await
 }
 
 fn form() -> Value {
@@ -55,22 +90,15 @@ fn form() -> Value {
 
 /// A submitted request of `token`'s requester; answers its id and proposed meeting.
 async fn submitted(app: &TestApp, token: &str) -> (String, String) {
-    let draft = app.post("/api/v1/requests", Some(token), form()).await;
-    assert_eq!(draft.status, 201, "{:?}", draft.body);
-    let id = draft.body["id"].as_str().unwrap().to_owned();
-    let answer = app
-        .post(
-            &format!("/api/v1/requests/{id}/submit"),
-            Some(token),
-            json!({}),
-        )
-        .await;
-    assert_eq!(answer.status, 200, "{:?}", answer.body);
-    let meeting = answer.body["proposed_meeting"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    (id, meeting)
+    let (request, _) = cost_of_submit(app, token).await;
+    let id = request["id"].as_str().unwrap().to_owned();
+    (
+        id,
+        request["proposed_meeting"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+    )
 }
 
 async fn statements_per_request_do_not_grow_with_the_data(backend: Backend) {
@@ -140,5 +168,59 @@ async fn statements_per_request_do_not_grow_with_the_data(backend: Backend) {
     assert_eq!(
         cost, agenda_cost,
         "an agenda costs the same whatever its length"
+    );
+}
+
+/// Proposing a meeting looks past the full ones without a query per meeting looked at.
+async fn submitting_costs_the_same_however_many_meetings_are_full(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let requester = app
+        .register_and_login("busy@chu-brest.fr", &rpps(720))
+        .await;
+    let requester = requester["access_token"].as_str().unwrap().to_owned();
+    let (_, coordinator) = app
+        .user_with_roles("coord@necker.fr", &rpps(721), &["coordinator"])
+        .await;
+
+    let (first, cost_with_room) = cost_of_submit(&app, &requester).await;
+    let staff = first["staff"].as_str().unwrap();
+    let next = first["proposed_meeting"]["id"].as_str().unwrap().to_owned();
+    // The proposed meeting and the one after it hold one request each: each submission
+    // below finds one more full meeting before the one with room.
+    let meetings = app
+        .get(
+            &format!("/api/v1/staffs/{staff}/meetings"),
+            Some(&coordinator),
+        )
+        .await;
+    assert_eq!(meetings.status, 200, "{:?}", meetings.body);
+    let upcoming: Vec<String> = meetings
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_owned())
+        .skip_while(|id| *id != next)
+        .take(3)
+        .collect();
+    assert_eq!(upcoming.len(), 3, "three meetings from the proposed one");
+    for id in &upcoming[..2] {
+        let changed = app
+            .patch(
+                &format!("/api/v1/meetings/{id}"),
+                Some(&coordinator),
+                json!({"capacity": 1}),
+            )
+            .await;
+        assert_eq!(changed.status, 200, "{:?}", changed.body);
+    }
+    let (second, cost_past_one) = cost_of_submit(&app, &requester).await;
+    assert_eq!(second["proposed_meeting"]["id"], upcoming[1].as_str());
+    let (third, cost_past_two) = cost_of_submit(&app, &requester).await;
+    assert_eq!(third["proposed_meeting"]["id"], upcoming[2].as_str());
+    assert_eq!(
+        (cost_past_one, cost_past_two),
+        (cost_with_room, cost_with_room),
+        "a submission costs the same however many full meetings it passes"
     );
 }
