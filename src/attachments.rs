@@ -9,8 +9,8 @@ use actix_multipart::Multipart;
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
+use crate::app::AppError;
 use crate::crypto::DataKey;
-use crate::error::ApiError;
 
 /// Bytes kept from the start of a file to recognise its type.
 const HEAD: usize = 132;
@@ -92,7 +92,7 @@ pub async fn receive(
     key: &DataKey,
     dir: &Path,
     id: &str,
-) -> Result<Option<Received>, ApiError> {
+) -> Result<Option<Received>, AppError> {
     let final_path = dir.join(id);
     let partial_path = dir.join(format!("{id}.partial"));
     while let Some(field) = payload.next().await {
@@ -119,12 +119,12 @@ pub async fn receive(
         let mut hasher = Sha256::new();
         let mut head = Vec::with_capacity(HEAD);
         let mut size: u64 = 0;
-        let written: Result<&'static str, ApiError> = async {
+        let written: Result<&'static str, AppError> = async {
             while let Some(chunk) = field.next().await {
                 let chunk = chunk.map_err(malformed)?;
                 size += chunk.len() as u64;
                 if size > limits.per_file || size > limits.remaining_for_request {
-                    return Err(ApiError::PayloadTooLarge);
+                    return Err(AppError::PayloadTooLarge);
                 }
                 if head.len() < HEAD {
                     let take = (HEAD - head.len()).min(chunk.len());
@@ -136,7 +136,7 @@ pub async fn receive(
                     .map_err(anyhow::Error::from)?;
             }
             let content_type = sniff(&head).ok_or_else(|| {
-                ApiError::UnsupportedMediaType(
+                AppError::UnsupportedMediaType(
                     "Attach a PDF, PNG, JPEG or DICOM file (recognised by its content).".into(),
                 )
             })?;
@@ -162,12 +162,12 @@ pub async fn receive(
     Ok(None)
 }
 
-fn malformed(error: actix_multipart::MultipartError) -> ApiError {
-    ApiError::BadRequest(format!("Malformed multipart body: {error}"))
+fn malformed(error: actix_multipart::MultipartError) -> AppError {
+    AppError::BadRequest(format!("Malformed multipart body: {error}"))
 }
 
 /// The plaintext of a stored attachment.
-pub async fn read(key: &DataKey, dir: &Path, id: &str) -> Result<Vec<u8>, ApiError> {
+pub async fn read(key: &DataKey, dir: &Path, id: &str) -> Result<Vec<u8>, AppError> {
     let sealed = tokio::fs::read(dir.join(id))
         .await
         .map_err(|e| anyhow::anyhow!("attachment {id} unreadable: {e}"))?;

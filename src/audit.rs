@@ -2,9 +2,8 @@
 //! attachment, a user or a role — actor, time, action, entity, outcome, client, correlation id.
 //! Never any clinical text, password, token or secret.
 
-use crate::db::{self, DbConnection};
-use crate::error::ApiError;
-use crate::request_context::RequestContext;
+use crate::app::RequestContext;
+use crate::db::{self, DbConnection, DbResult};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -29,7 +28,7 @@ pub fn record(
     entity_type: &str,
     entity_id: Option<&str>,
     outcome: Outcome,
-) -> Result<(), ApiError> {
+) -> DbResult<()> {
     db::audit::insert(
         conn,
         &db::audit::NewAuditEntry {
@@ -78,10 +77,10 @@ pub fn chain_hash(seq: i64, prev_hash: &str, row: &db::audit::AuditRow) -> Strin
 }
 
 /// Seals the rows written so far (a batch per transaction); answers how many were sealed.
-pub fn seal_pending(conn: &mut DbConnection) -> Result<usize, ApiError> {
+pub fn seal_pending(conn: &mut DbConnection) -> anyhow::Result<usize> {
     let mut total = 0;
     loop {
-        let sealed = db::write_transaction(conn, |conn| -> Result<usize, ApiError> {
+        let sealed = db::write_transaction(conn, |conn| -> anyhow::Result<usize> {
             let (mut seq, mut hash) = db::audit::lock_chain_head(conn)?;
             let rows = db::audit::unsealed(conn, SEAL_BATCH)?;
             for row in &rows {
@@ -101,16 +100,20 @@ pub fn seal_pending(conn: &mut DbConnection) -> Result<usize, ApiError> {
 }
 
 /// Seals the trail every second until shutdown (in `serve` and `worker`).
-pub async fn keep_sealed(db: db::Db, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-    while !*shutdown.borrow() {
-        if let Err(error) = db.run(seal_pending).await {
-            tracing::warn!(%error, "sealing the audit trail failed");
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
-            _ = shutdown.changed() => {}
-        }
-    }
+pub async fn keep_sealed(db: db::Db, shutdown: tokio::sync::watch::Receiver<bool>) {
+    crate::background::supervise(
+        "audit sealer",
+        std::time::Duration::from_secs(1),
+        shutdown,
+        |_| {
+            let db = db.clone();
+            async move {
+                db.run(seal_pending).await?;
+                Ok(crate::background::Next::Pause)
+            }
+        },
+    )
+    .await;
 }
 
 /// What `consilium audit verify` found.
@@ -132,7 +135,7 @@ pub struct BrokenLink {
 }
 
 /// Walks the whole chain from its start; stops at the first broken link.
-pub fn verify_chain(conn: &mut DbConnection) -> Result<ChainReport, ApiError> {
+pub fn verify_chain(conn: &mut DbConnection) -> anyhow::Result<ChainReport> {
     let (head_seq, head_hash) = db::audit::chain_head(conn)?;
     let unsealed = db::audit::count_unsealed(conn)?;
     let genesis = "0".repeat(64);

@@ -5,8 +5,8 @@
 use chrono::{DateTime, Utc};
 
 use crate::db::{self, Db, DbConnection};
+use crate::domain::meeting::MeetingStatus;
 use crate::domain::recurrence::StaffSchedule;
-use crate::error::ApiError;
 
 /// How far ahead meetings exist.
 pub const HORIZON_WEEKS: i64 = 27;
@@ -17,7 +17,7 @@ pub fn occurrence_key(start: DateTime<Utc>) -> String {
 }
 
 /// Creates the missing meetings of every staff from `now` to the horizon; answers how many.
-pub fn top_up(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<usize, ApiError> {
+pub fn top_up(conn: &mut DbConnection, now: DateTime<Utc>) -> anyhow::Result<usize> {
     let horizon = now + chrono::Duration::weeks(HORIZON_WEEKS);
     let mut created = 0;
     for (staff, time_zone) in db::network::staffs_with_zone(conn)? {
@@ -33,7 +33,7 @@ pub fn top_up(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<usize, ApiE
                 continue;
             }
         };
-        created += db::write_transaction(conn, |conn| -> Result<usize, ApiError> {
+        created += db::write_transaction(conn, |conn| -> anyhow::Result<usize> {
             let existing = db::meetings::occurrences_from(conn, &staff.code, &occurrence_key(now))?;
             let mut created = 0;
             for start in schedule.occurrences_between(now, horizon) {
@@ -48,7 +48,7 @@ pub fn top_up(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<usize, ApiE
                         staff_code: staff.code.clone(),
                         starts_at: start.naive_utc(),
                         duration_minutes: staff.duration_minutes,
-                        status: "planned".into(),
+                        status: MeetingStatus::Planned,
                         capacity: staff.capacity,
                         video_url: None,
                         occurrence: Some(key),
@@ -70,22 +70,19 @@ pub fn top_up(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<usize, ApiE
 }
 
 /// Tops the calendar up in the background, once an hour.
-pub async fn keep_topped_up(db: Db, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-    while !*shutdown.borrow() {
-        let topped_up = db
-            .run(|conn| {
-                crate::db::with_setup_lock(conn, |conn| {
-                    top_up(conn, Utc::now()).map_err(|e| anyhow::anyhow!("{e}"))
-                })
-                .map_err(ApiError::Internal)
-            })
-            .await;
-        if let Err(error) = topped_up {
-            tracing::warn!(%error, "meeting top-up failed");
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(std::time::Duration::from_secs(3600)) => {}
-            _ = shutdown.changed() => {}
-        }
-    }
+pub async fn keep_topped_up(db: Db, shutdown: tokio::sync::watch::Receiver<bool>) {
+    crate::background::supervise(
+        "calendar top-up",
+        std::time::Duration::from_secs(3600),
+        shutdown,
+        |_| {
+            let db = db.clone();
+            async move {
+                db.run(|conn| crate::db::with_setup_lock(conn, |conn| top_up(conn, Utc::now())))
+                    .await?;
+                Ok(crate::background::Next::Pause)
+            }
+        },
+    )
+    .await;
 }

@@ -253,9 +253,8 @@ pub fn add_user(db: &db::Db, key: &DataKey, account: &NewAccount<'_>) -> anyhow:
         .iter()
         .map(|r| Role::parse(r).ok_or_else(|| anyhow::anyhow!("--role {r} is not a role")))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    if crate::domain::account::Language::parse(language).is_none() {
-        bail!("--language must be fr or en");
-    }
+    let language = crate::domain::account::Language::parse(language)
+        .ok_or_else(|| anyhow::anyhow!("--language must be fr or en"))?;
     password::check_strength(password, &[email.as_str(), full_name, rpps.as_str()])
         .map_err(|m| anyhow::anyhow!("the password {m}"))?;
     let hash = crate::auth::password_hash::hash_blocking(password)?;
@@ -283,13 +282,12 @@ pub fn add_user(db: &db::Db, key: &DataKey, account: &NewAccount<'_>) -> anyhow:
                 site_code: site,
                 phone: None,
                 language,
-                status: "active",
+                status: crate::domain::account::AccountStatus::Active,
                 created_at: now,
                 email_verified_at: Some(now),
             },
         )?;
-        let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-        db::users::set_roles(conn, &id, &names, now)?;
+        db::users::set_roles(conn, &id, &roles, now)?;
         if let Some(sealed) = &sealed_totp {
             db::mfa::enable_totp(conn, &id, sealed, now)?;
         }

@@ -6,8 +6,9 @@ use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
+use crate::app::AppError;
 use crate::db::{self, Db};
-use crate::error::ApiError;
+use crate::domain::mail::OutboxStatus;
 
 /// The metrics of one server (each server, and each test's, has its own registry).
 pub struct Metrics {
@@ -111,7 +112,7 @@ impl Metrics {
     }
 
     /// The text exposition, with the gauges read now.
-    pub async fn render(&self, db: &Db) -> Result<String, ApiError> {
+    pub async fn render(&self, db: &Db) -> Result<String, AppError> {
         let (open, idle, max) = db.pool_usage();
         self.pool.with_label_values(&["open"]).set(open.into());
         self.pool.with_label_values(&["idle"]).set(idle.into());
@@ -120,19 +121,19 @@ impl Metrics {
             .set(i64::from(open.saturating_sub(idle)));
         self.pool.with_label_values(&["max"]).set(max.into());
         let (depth, oldest) = db
-            .run(|conn| {
+            .run(|conn| -> db::DbResult<_> {
                 Ok((
                     db::outbox::depth_by_status(conn)?,
                     db::outbox::oldest_pending(conn)?,
                 ))
             })
             .await?;
-        for status in ["pending", "sent", "dead"] {
+        for status in OutboxStatus::ALL {
             let count = depth
                 .iter()
                 .find(|(s, _)| s == status)
                 .map_or(0, |(_, n)| *n);
-            self.outbox.with_label_values(&[status]).set(count);
+            self.outbox.with_label_values(&[status.as_str()]).set(count);
         }
         let age = oldest.map_or(0.0, |queued| {
             (db::now() - queued).num_milliseconds().max(0) as f64 / 1000.0

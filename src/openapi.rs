@@ -22,9 +22,9 @@ use crate::routes;
     ),
     nest((path = "/api/v1", api = V1Api)),
     components(schemas(
-        crate::error::Problem,
-        crate::error::FieldError,
-        crate::routes::admin::outbox::OutboxStatus
+        crate::http::problem::Problem,
+        crate::domain::FieldError,
+        crate::domain::mail::OutboxStatus
     )),
     modifiers(&BearerAuth),
     tags(

@@ -12,27 +12,17 @@ use secrecy::ExposeSecret;
 use tokio::sync::watch;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::app::AppError;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::throttle::LoginThrottle;
 use crate::config::Settings;
-use crate::crypto::DataKey;
 use crate::db::{self, Db};
 use crate::email::transport::Mailer;
-use crate::error::ApiError;
+use crate::http::middleware;
 use crate::network::NetworkFile;
 use crate::outbox::Worker;
-use crate::{middleware, routes};
-
-/// What every handler shares.
-pub struct AppState {
-    pub db: Db,
-    pub settings: Arc<Settings>,
-    pub jwt: JwtKeys,
-    pub throttle: LoginThrottle,
-    /// Seals attachments and TOTP secrets at rest.
-    pub data_key: DataKey,
-    pub metrics: Arc<crate::metrics::Metrics>,
-}
+use crate::routes;
+use crate::state::AppState;
 
 /// Opens the database, applies the migrations and seeds the network.
 pub async fn prepare_database(settings: &Settings) -> anyhow::Result<Db> {
@@ -88,18 +78,18 @@ impl Application {
         let state = web::Data::new(AppState {
             db: db.clone(),
             metrics: Arc::new(crate::metrics::Metrics::new()),
-            data_key: settings.data_key()?,
-            jwt: JwtKeys::new(
+            data_key: Arc::new(settings.data_key()?),
+            jwt: Arc::new(JwtKeys::new(
                 settings.auth.jwt_secret.expose_secret().as_bytes(),
                 Some(settings.auth.jwt_previous_secret.expose_secret().as_bytes()),
                 &settings.auth.issuer,
                 settings.auth.access_token_minutes,
-            ),
-            throttle: LoginThrottle::new(
+            )),
+            throttle: Arc::new(LoginThrottle::new(
                 settings.auth.login_max_failures_per_account,
                 settings.auth.login_max_failures_per_address,
                 Duration::from_secs(settings.auth.login_lockout_seconds),
-            ),
+            )),
             settings: settings.clone(),
         });
         let json_limit = settings.server.json_limit_bytes;
@@ -110,7 +100,7 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(web::PayloadConfig::new(json_limit))
                 .app_data(
-                    web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()),
+                    web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()),
                 )
                 .configure(routes::configure)
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))

@@ -4,7 +4,6 @@
 //! Sign-in methods produce a `user_id`; everything after that (token pair, sessions) is shared,
 //! so another method (Pro Santé Connect) can be added beside passwords.
 
-pub mod current_user;
 pub mod jwt;
 pub mod password_hash;
 pub mod second_factor;

@@ -3,10 +3,10 @@
 //! a code is spent exactly when what it unlocks commits.
 
 use super::{hash_token, totp};
+use crate::app::AppError;
 use crate::crypto::DataKey;
 use crate::db::users::UserRow;
 use crate::db::{self, DbConnection};
-use crate::error::ApiError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Accept {
@@ -15,7 +15,7 @@ pub enum Accept {
 }
 
 /// The account's TOTP secret (pending or enabled), opened.
-pub fn secret_of(user: &UserRow, key: &DataKey) -> Result<Option<Vec<u8>>, ApiError> {
+pub fn secret_of(user: &UserRow, key: &DataKey) -> Result<Option<Vec<u8>>, AppError> {
     let Some(sealed) = &user.totp_secret else {
         return Ok(None);
     };
@@ -30,7 +30,7 @@ pub fn verify_and_spend(
     user: &UserRow,
     code: &str,
     accept: Accept,
-) -> Result<bool, ApiError> {
+) -> Result<bool, AppError> {
     if totp::is_totp_code(code) {
         let Some(secret) = secret_of(user, key)? else {
             return Ok(false);

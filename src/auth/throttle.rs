@@ -47,10 +47,9 @@ impl LoginThrottle {
     }
 
     /// [`check`](Self::check) as the API's answer: 429 with `Retry-After`.
-    pub fn allow(&self, account: &str, address: &str) -> Result<(), crate::error::ApiError> {
-        self.check(account, address).map_err(|retry_after_secs| {
-            crate::error::ApiError::TooManyRequests { retry_after_secs }
-        })
+    pub fn allow(&self, account: &str, address: &str) -> Result<(), crate::app::AppError> {
+        self.check(account, address)
+            .map_err(|retry_after_secs| crate::app::AppError::TooManyRequests { retry_after_secs })
     }
 
     pub fn record_failure(&self, account: &str, address: &str) {

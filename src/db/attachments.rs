@@ -3,6 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::DbResult;
+
 use super::DbConnection;
 use super::schema::attachments;
 
@@ -19,7 +21,7 @@ pub struct AttachmentRow {
     pub created_at: NaiveDateTime,
 }
 
-pub fn insert(conn: &mut DbConnection, attachment: &AttachmentRow) -> QueryResult<()> {
+pub fn insert(conn: &mut DbConnection, attachment: &AttachmentRow) -> DbResult<()> {
     diesel::insert_into(attachments::table)
         .values(attachment)
         .execute(conn)?;
@@ -30,25 +32,25 @@ pub fn find(
     conn: &mut DbConnection,
     request_id: &str,
     id: &str,
-) -> QueryResult<Option<AttachmentRow>> {
-    attachments::table
+) -> DbResult<Option<AttachmentRow>> {
+    Ok(attachments::table
         .find(id)
         .filter(attachments::request_id.eq(request_id))
         .select(AttachmentRow::as_select())
         .first(conn)
-        .optional()
+        .optional()?)
 }
 
-pub fn list(conn: &mut DbConnection, request_id: &str) -> QueryResult<Vec<AttachmentRow>> {
-    attachments::table
+pub fn list(conn: &mut DbConnection, request_id: &str) -> DbResult<Vec<AttachmentRow>> {
+    Ok(attachments::table
         .filter(attachments::request_id.eq(request_id))
         .order((attachments::created_at, attachments::id))
         .select(AttachmentRow::as_select())
-        .load(conn)
+        .load(conn)?)
 }
 
 /// Total bytes already attached to a request.
-pub fn total_size(conn: &mut DbConnection, request_id: &str) -> QueryResult<i64> {
+pub fn total_size(conn: &mut DbConnection, request_id: &str) -> DbResult<i64> {
     let sizes: Vec<i64> = attachments::table
         .filter(attachments::request_id.eq(request_id))
         .select(attachments::size)

@@ -3,6 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::DbResult;
+
 use super::DbConnection;
 use super::schema::{audit_chain, audit_log};
 
@@ -37,7 +39,7 @@ pub struct NewAuditEntry {
     pub correlation_id: Option<String>,
 }
 
-pub fn insert(conn: &mut DbConnection, entry: &NewAuditEntry) -> QueryResult<()> {
+pub fn insert(conn: &mut DbConnection, entry: &NewAuditEntry) -> DbResult<()> {
     diesel::insert_into(audit_log::table)
         .values(entry)
         .execute(conn)?;
@@ -56,11 +58,7 @@ pub struct AuditFilter {
 }
 
 /// A page of the trail, newest first.
-pub fn list(
-    conn: &mut DbConnection,
-    filter: &AuditFilter,
-    limit: i64,
-) -> QueryResult<Vec<AuditRow>> {
+pub fn list(conn: &mut DbConnection, filter: &AuditFilter, limit: i64) -> DbResult<Vec<AuditRow>> {
     let mut query = audit_log::table
         .select(AuditRow::as_select())
         .order((audit_log::at.desc(), audit_log::id.desc()))
@@ -88,27 +86,27 @@ pub fn list(
                 .or(audit_log::at.eq(*at).and(audit_log::id.lt(id.clone()))),
         );
     }
-    query.load(conn)
+    Ok(query.load(conn)?)
 }
 
 /// The chain's head: the last sequence number sealed and its hash.
-pub fn chain_head(conn: &mut DbConnection) -> QueryResult<(i64, String)> {
-    audit_chain::table
+pub fn chain_head(conn: &mut DbConnection) -> DbResult<(i64, String)> {
+    Ok(audit_chain::table
         .find(1_i64)
         .select((audit_chain::seq, audit_chain::hash))
-        .first(conn)
+        .first(conn)?)
 }
 
 /// Takes the chain's head for this transaction (a row lock on PostgreSQL; SQLite's write
 /// transaction is already exclusive), so two sealers never chain from the same link.
-pub fn lock_chain_head(conn: &mut DbConnection) -> QueryResult<(i64, String)> {
-    diesel::update(audit_chain::table.find(1_i64))
+pub fn lock_chain_head(conn: &mut DbConnection) -> DbResult<(i64, String)> {
+    Ok(diesel::update(audit_chain::table.find(1_i64))
         .set(audit_chain::seq.eq(audit_chain::seq))
         .returning((audit_chain::seq, audit_chain::hash))
-        .get_result(conn)
+        .get_result(conn)?)
 }
 
-pub fn set_chain_head(conn: &mut DbConnection, seq: i64, hash: &str) -> QueryResult<()> {
+pub fn set_chain_head(conn: &mut DbConnection, seq: i64, hash: &str) -> DbResult<()> {
     diesel::update(audit_chain::table.find(1_i64))
         .set((audit_chain::seq.eq(seq), audit_chain::hash.eq(hash)))
         .execute(conn)?;
@@ -116,20 +114,20 @@ pub fn set_chain_head(conn: &mut DbConnection, seq: i64, hash: &str) -> QueryRes
 }
 
 /// The oldest rows not sealed yet, in the order they will be chained.
-pub fn unsealed(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<AuditRow>> {
-    audit_log::table
+pub fn unsealed(conn: &mut DbConnection, limit: i64) -> DbResult<Vec<AuditRow>> {
+    Ok(audit_log::table
         .filter(audit_log::hash.is_null())
         .order((audit_log::at.asc(), audit_log::id.asc()))
         .select(AuditRow::as_select())
         .limit(limit)
-        .load(conn)
+        .load(conn)?)
 }
 
-pub fn count_unsealed(conn: &mut DbConnection) -> QueryResult<i64> {
-    audit_log::table
+pub fn count_unsealed(conn: &mut DbConnection) -> DbResult<i64> {
+    Ok(audit_log::table
         .filter(audit_log::hash.is_null())
         .count()
-        .get_result(conn)
+        .get_result(conn)?)
 }
 
 /// Seals one row (the only UPDATE the database lets through, once).
@@ -139,14 +137,16 @@ pub fn seal(
     seq: i64,
     prev_hash: &str,
     hash: &str,
-) -> QueryResult<usize> {
-    diesel::update(audit_log::table.find(id).filter(audit_log::hash.is_null()))
-        .set((
-            audit_log::seq.eq(seq),
-            audit_log::prev_hash.eq(prev_hash),
-            audit_log::hash.eq(hash),
-        ))
-        .execute(conn)
+) -> DbResult<usize> {
+    Ok(
+        diesel::update(audit_log::table.find(id).filter(audit_log::hash.is_null()))
+            .set((
+                audit_log::seq.eq(seq),
+                audit_log::prev_hash.eq(prev_hash),
+                audit_log::hash.eq(hash),
+            ))
+            .execute(conn)?,
+    )
 }
 
 /// Sealed rows in chain order, after `after_seq`.
@@ -154,11 +154,11 @@ pub fn sealed_after(
     conn: &mut DbConnection,
     after_seq: i64,
     limit: i64,
-) -> QueryResult<Vec<AuditRow>> {
-    audit_log::table
+) -> DbResult<Vec<AuditRow>> {
+    Ok(audit_log::table
         .filter(audit_log::seq.gt(after_seq))
         .order(audit_log::seq.asc())
         .select(AuditRow::as_select())
         .limit(limit)
-        .load(conn)
+        .load(conn)?)
 }

@@ -3,6 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::DbResult;
+
 use super::DbConnection;
 use super::schema::idempotency_keys;
 
@@ -23,15 +25,15 @@ pub fn find(
     user_id: &str,
     key: &str,
     endpoint: &str,
-) -> QueryResult<Option<IdempotencyRow>> {
-    idempotency_keys::table
+) -> DbResult<Option<IdempotencyRow>> {
+    Ok(idempotency_keys::table
         .find((user_id, key, endpoint))
         .select(IdempotencyRow::as_select())
         .first(conn)
-        .optional()
+        .optional()?)
 }
 
-pub fn insert(conn: &mut DbConnection, row: &IdempotencyRow) -> QueryResult<()> {
+pub fn insert(conn: &mut DbConnection, row: &IdempotencyRow) -> DbResult<()> {
     diesel::insert_into(idempotency_keys::table)
         .values(row)
         .execute(conn)?;

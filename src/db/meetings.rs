@@ -3,6 +3,10 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::DbResult;
+use crate::domain::meeting::MeetingStatus;
+use crate::domain::request_status;
+
 use super::DbConnection;
 use super::schema::{meetings, requests, staff_experts};
 
@@ -13,7 +17,7 @@ pub struct MeetingRow {
     pub staff_code: String,
     pub starts_at: NaiveDateTime,
     pub duration_minutes: i64,
-    pub status: String,
+    pub status: MeetingStatus,
     pub capacity: i64,
     pub video_url: Option<String>,
     pub occurrence: Option<String>,
@@ -23,50 +27,46 @@ pub struct MeetingRow {
     pub created_at: NaiveDateTime,
 }
 
-pub fn insert(conn: &mut DbConnection, meeting: &MeetingRow) -> QueryResult<()> {
+pub fn insert(conn: &mut DbConnection, meeting: &MeetingRow) -> DbResult<()> {
     diesel::insert_into(meetings::table)
         .values(meeting)
         .execute(conn)?;
     Ok(())
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<MeetingRow>> {
-    meetings::table
+pub fn find(conn: &mut DbConnection, id: &str) -> DbResult<Option<MeetingRow>> {
+    Ok(meetings::table
         .find(id)
         .select(MeetingRow::as_select())
         .first(conn)
-        .optional()
+        .optional()?)
 }
 
 /// Reads the meeting and, on PostgreSQL, locks it until the transaction ends, so two
 /// coordinators filling its last place are served one after the other (SQLite's write
 /// transactions are already serialised).
-pub fn lock(conn: &mut DbConnection, id: &str) -> QueryResult<Option<MeetingRow>> {
+pub fn lock(conn: &mut DbConnection, id: &str) -> DbResult<Option<MeetingRow>> {
     match conn {
-        DbConnection::Postgresql(pg) => meetings::table
+        DbConnection::Postgresql(pg) => Ok(meetings::table
             .find(id)
             .select(MeetingRow::as_select())
             .for_update()
             .first(pg)
-            .optional(),
+            .optional()?),
         DbConnection::Sqlite(_) => find(conn, id),
     }
 }
 
 /// The occurrence keys a staff already has meetings for, from `from` on.
-pub fn occurrences_from(
-    conn: &mut DbConnection,
-    staff: &str,
-    from: &str,
-) -> QueryResult<Vec<String>> {
-    meetings::table
+pub fn occurrences_from(conn: &mut DbConnection, staff: &str, from: &str) -> DbResult<Vec<String>> {
+    Ok(meetings::table
         .filter(
             meetings::staff_code
                 .eq(staff)
                 .and(meetings::occurrence.ge(from)),
         )
         .select(meetings::occurrence.assume_not_null())
-        .load(conn)
+        .load(conn)?)
 }
 
 pub fn list_for_staff(
@@ -74,8 +74,8 @@ pub fn list_for_staff(
     staff: &str,
     from: NaiveDateTime,
     to: NaiveDateTime,
-) -> QueryResult<Vec<MeetingRow>> {
-    meetings::table
+) -> DbResult<Vec<MeetingRow>> {
+    Ok(meetings::table
         .filter(
             meetings::staff_code
                 .eq(staff)
@@ -85,7 +85,7 @@ pub fn list_for_staff(
         .order((meetings::starts_at, meetings::id))
         .limit(1_000)
         .select(MeetingRow::as_select())
-        .load(conn)
+        .load(conn)?)
 }
 
 /// Planned meetings of a staff starting at or after `after`, soonest first.
@@ -94,30 +94,30 @@ pub fn planned_after(
     staff: &str,
     after: NaiveDateTime,
     limit: i64,
-) -> QueryResult<Vec<MeetingRow>> {
-    meetings::table
+) -> DbResult<Vec<MeetingRow>> {
+    Ok(meetings::table
         .filter(
             meetings::staff_code
                 .eq(staff)
-                .and(meetings::status.eq("planned"))
+                .and(meetings::status.eq(MeetingStatus::Planned))
                 .and(meetings::starts_at.ge(after)),
         )
         .order((meetings::starts_at, meetings::id))
         .limit(limit)
         .select(MeetingRow::as_select())
-        .load(conn)
+        .load(conn)?)
 }
 
 /// Requests holding a place in the meeting (scheduled into it).
-pub fn booked(conn: &mut DbConnection, meeting_id: &str) -> QueryResult<i64> {
-    requests::table
+pub fn booked(conn: &mut DbConnection, meeting_id: &str) -> DbResult<i64> {
+    Ok(requests::table
         .filter(
             requests::meeting_id
                 .eq(meeting_id)
-                .and(requests::status.eq("scheduled")),
+                .and(requests::status.eq_any(request_status::BOOKED)),
         )
         .count()
-        .get_result(conn)
+        .get_result(conn)?)
 }
 
 /// Places taken or promised in each of several meetings (one query each for the scheduled
@@ -125,12 +125,12 @@ pub fn booked(conn: &mut DbConnection, meeting_id: &str) -> QueryResult<i64> {
 pub fn taken_or_proposed_counts(
     conn: &mut DbConnection,
     ids: &[String],
-) -> QueryResult<std::collections::HashMap<String, i64>> {
+) -> DbResult<std::collections::HashMap<String, i64>> {
     let proposed: Vec<(String, i64)> = requests::table
         .filter(
             requests::proposed_meeting_id
                 .eq_any(ids)
-                .and(requests::status.eq_any(["submitted", "needs_info"])),
+                .and(requests::status.eq_any(request_status::AWAITING_TRIAGE)),
         )
         .group_by(requests::proposed_meeting_id)
         .select((
@@ -147,19 +147,19 @@ pub fn taken_or_proposed_counts(
 }
 
 /// Booked counts for several meetings at once (one query, for lists).
-pub fn booked_counts(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<(String, i64)>> {
-    requests::table
+pub fn booked_counts(conn: &mut DbConnection, ids: &[String]) -> DbResult<Vec<(String, i64)>> {
+    Ok(requests::table
         .filter(
             requests::meeting_id
                 .eq_any(ids)
-                .and(requests::status.eq("scheduled")),
+                .and(requests::status.eq_any(request_status::BOOKED)),
         )
         .group_by(requests::meeting_id)
         .select((
             requests::meeting_id.assume_not_null(),
             diesel::dsl::count_star(),
         ))
-        .load(conn)
+        .load(conn)?)
 }
 
 #[derive(Debug, Default, AsChangeset)]
@@ -168,13 +168,13 @@ pub struct MeetingChanges {
     pub starts_at: Option<NaiveDateTime>,
     pub capacity: Option<i64>,
     pub video_url: Option<Option<String>>,
-    pub status: Option<String>,
+    pub status: Option<MeetingStatus>,
 }
 
-pub fn update(conn: &mut DbConnection, id: &str, changes: &MeetingChanges) -> QueryResult<usize> {
-    diesel::update(meetings::table.find(id))
+pub fn update(conn: &mut DbConnection, id: &str, changes: &MeetingChanges) -> DbResult<usize> {
+    Ok(diesel::update(meetings::table.find(id))
         .set(changes)
-        .execute(conn)
+        .execute(conn)?)
 }
 
 /// Records that a planned meeting was held; zero rows if it was not planned any more.
@@ -184,34 +184,34 @@ pub fn record_held(
     attendance: &str,
     quorum_met: bool,
     now: NaiveDateTime,
-) -> QueryResult<usize> {
-    diesel::update(
+) -> DbResult<usize> {
+    Ok(diesel::update(
         meetings::table
             .find(id)
-            .filter(meetings::status.eq("planned")),
+            .filter(meetings::status.eq(MeetingStatus::Planned)),
     )
     .set((
-        meetings::status.eq("held"),
+        meetings::status.eq(MeetingStatus::Held),
         meetings::attendance.eq(attendance),
         meetings::quorum_met.eq(quorum_met),
         meetings::held_at.eq(now),
     ))
-    .execute(conn)
+    .execute(conn)?)
 }
 
-pub fn expert_staffs(conn: &mut DbConnection, user_id: &str) -> QueryResult<Vec<String>> {
-    staff_experts::table
+pub fn expert_staffs(conn: &mut DbConnection, user_id: &str) -> DbResult<Vec<String>> {
+    Ok(staff_experts::table
         .filter(staff_experts::user_id.eq(user_id))
         .select(staff_experts::staff_code)
-        .load(conn)
+        .load(conn)?)
 }
 
-pub fn staff_expert_ids(conn: &mut DbConnection, staff: &str) -> QueryResult<Vec<String>> {
-    staff_experts::table
+pub fn staff_expert_ids(conn: &mut DbConnection, staff: &str) -> DbResult<Vec<String>> {
+    Ok(staff_experts::table
         .filter(staff_experts::staff_code.eq(staff))
         .select(staff_experts::user_id)
         .order(staff_experts::user_id)
-        .load(conn)
+        .load(conn)?)
 }
 
 /// Replaces the experts who sit in a staff.
@@ -219,7 +219,7 @@ pub fn set_staff_experts(
     conn: &mut DbConnection,
     staff: &str,
     user_ids: &[String],
-) -> QueryResult<()> {
+) -> DbResult<()> {
     diesel::delete(staff_experts::table.filter(staff_experts::staff_code.eq(staff)))
         .execute(conn)?;
     for user_id in user_ids {

@@ -3,6 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::DbResult;
+
 use super::DbConnection;
 use super::schema::{messages, users};
 
@@ -17,7 +19,7 @@ pub struct MessageRow {
     pub created_at: NaiveDateTime,
 }
 
-pub fn insert(conn: &mut DbConnection, message: &MessageRow) -> QueryResult<()> {
+pub fn insert(conn: &mut DbConnection, message: &MessageRow) -> DbResult<()> {
     diesel::insert_into(messages::table)
         .values(message)
         .execute(conn)?;
@@ -30,7 +32,7 @@ pub fn list(
     request_id: &str,
     after: Option<(NaiveDateTime, String)>,
     limit: i64,
-) -> QueryResult<Vec<(MessageRow, String)>> {
+) -> DbResult<Vec<(MessageRow, String)>> {
     let mut query = messages::table
         .inner_join(users::table)
         .filter(messages::request_id.eq(request_id.to_owned()))
@@ -45,5 +47,5 @@ pub fn list(
                 .or(messages::created_at.eq(at).and(messages::id.gt(id))),
         );
     }
-    query.load(conn)
+    Ok(query.load(conn)?)
 }

@@ -3,11 +3,13 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::DbResult;
+
 use super::DbConnection;
 use super::schema::{login_challenges, recovery_codes, users};
 
 /// Starts (or restarts) an enrolment: the sealed secret waits for its first code.
-pub fn set_pending_totp(conn: &mut DbConnection, user_id: &str, sealed: &str) -> QueryResult<()> {
+pub fn set_pending_totp(conn: &mut DbConnection, user_id: &str, sealed: &str) -> DbResult<()> {
     diesel::update(users::table.find(user_id))
         .set((
             users::totp_secret.eq(sealed),
@@ -25,7 +27,7 @@ pub fn enable_totp(
     user_id: &str,
     sealed: &str,
     now: NaiveDateTime,
-) -> QueryResult<()> {
+) -> DbResult<()> {
     diesel::update(users::table.find(user_id))
         .set((
             users::totp_secret.eq(sealed),
@@ -37,7 +39,7 @@ pub fn enable_totp(
 
 /// Records `step` as used; false when a code of this step or a later one was already used
 /// (a replay, or a concurrent use of the same code).
-pub fn use_totp_step(conn: &mut DbConnection, user_id: &str, step: i64) -> QueryResult<bool> {
+pub fn use_totp_step(conn: &mut DbConnection, user_id: &str, step: i64) -> DbResult<bool> {
     let updated = diesel::update(
         users::table.find(user_id).filter(
             users::totp_last_step
@@ -51,7 +53,7 @@ pub fn use_totp_step(conn: &mut DbConnection, user_id: &str, step: i64) -> Query
 }
 
 /// Removes the second factor and its recovery codes.
-pub fn disable_totp(conn: &mut DbConnection, user_id: &str) -> QueryResult<()> {
+pub fn disable_totp(conn: &mut DbConnection, user_id: &str) -> DbResult<()> {
     diesel::update(users::table.find(user_id))
         .set((
             users::totp_secret.eq(None::<String>),
@@ -70,7 +72,7 @@ pub fn replace_recovery_codes(
     user_id: &str,
     hashes: &[String],
     now: NaiveDateTime,
-) -> QueryResult<()> {
+) -> DbResult<()> {
     diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(user_id)))
         .execute(conn)?;
     // One statement per row: batch inserts are not expressible over both backends.
@@ -92,7 +94,7 @@ pub fn use_recovery_code(
     user_id: &str,
     hash: &str,
     now: NaiveDateTime,
-) -> QueryResult<bool> {
+) -> DbResult<bool> {
     let updated = diesel::update(
         recovery_codes::table.filter(
             recovery_codes::code_hash
@@ -106,15 +108,15 @@ pub fn use_recovery_code(
     Ok(updated == 1)
 }
 
-pub fn unused_recovery_codes(conn: &mut DbConnection, user_id: &str) -> QueryResult<i64> {
-    recovery_codes::table
+pub fn unused_recovery_codes(conn: &mut DbConnection, user_id: &str) -> DbResult<i64> {
+    Ok(recovery_codes::table
         .filter(
             recovery_codes::user_id
                 .eq(user_id)
                 .and(recovery_codes::used_at.is_null()),
         )
         .count()
-        .get_result(conn)
+        .get_result(conn)?)
 }
 
 pub fn insert_challenge(
@@ -123,7 +125,7 @@ pub fn insert_challenge(
     user_id: &str,
     now: NaiveDateTime,
     expires_at: NaiveDateTime,
-) -> QueryResult<()> {
+) -> DbResult<()> {
     diesel::insert_into(login_challenges::table)
         .values((
             login_challenges::token_hash.eq(token_hash),
@@ -141,8 +143,8 @@ pub fn find_challenge(
     conn: &mut DbConnection,
     token_hash: &str,
     now: NaiveDateTime,
-) -> QueryResult<Option<(String, bool, i64)>> {
-    login_challenges::table
+) -> DbResult<Option<(String, bool, i64)>> {
+    Ok(login_challenges::table
         .filter(
             login_challenges::token_hash
                 .eq(token_hash)
@@ -154,10 +156,10 @@ pub fn find_challenge(
             login_challenges::failures,
         ))
         .first(conn)
-        .optional()
+        .optional()?)
 }
 
-pub fn record_challenge_failure(conn: &mut DbConnection, token_hash: &str) -> QueryResult<()> {
+pub fn record_challenge_failure(conn: &mut DbConnection, token_hash: &str) -> DbResult<()> {
     diesel::update(login_challenges::table.find(token_hash))
         .set(login_challenges::failures.eq(login_challenges::failures + 1))
         .execute(conn)?;
@@ -169,7 +171,7 @@ pub fn consume_challenge(
     conn: &mut DbConnection,
     token_hash: &str,
     now: NaiveDateTime,
-) -> QueryResult<bool> {
+) -> DbResult<bool> {
     let updated = diesel::update(
         login_challenges::table.filter(
             login_challenges::token_hash

@@ -3,6 +3,7 @@
 
 pub mod attachments;
 pub mod audit;
+pub mod error;
 pub mod idempotency;
 pub mod meetings;
 pub mod messages;
@@ -12,6 +13,7 @@ pub mod opinions;
 pub mod outbox;
 pub mod requests;
 pub mod schema;
+pub mod sql_types;
 pub mod tokens;
 pub mod users;
 
@@ -31,7 +33,7 @@ use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-use crate::error::ApiError;
+pub use error::{DbError, DbResult};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -167,6 +169,18 @@ pub struct PoolOptions {
     pub sqlite_busy_timeout: Duration,
 }
 
+/// An error that a database call can be turned into, and that tells whether the database was
+/// away (then the connection is dropped rather than handed out again).
+pub trait StoreError: From<DbError> {
+    fn is_unavailable(&self) -> bool;
+}
+
+impl StoreError for DbError {
+    fn is_unavailable(&self) -> bool {
+        DbError::is_unavailable(self)
+    }
+}
+
 /// The database handle shared by the API, the worker and the command line.
 #[derive(Clone)]
 pub struct Db {
@@ -219,12 +233,12 @@ impl Db {
 
     /// A connection for synchronous callers (command line, blocking tasks). One idle for a
     /// while is probed first; a dead one is dropped and another taken.
-    pub fn get(&self) -> Result<PooledConnection, ApiError> {
+    pub fn get(&self) -> DbResult<PooledConnection> {
         for _ in 0..=self.pool.max_size() {
             let mut conn = self
                 .pool
                 .get()
-                .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+                .map_err(|e| DbError::Unavailable(e.to_string()))?;
             if conn.last_used.elapsed() < PROBE_AFTER_IDLE
                 || conn.conn.batch_execute("SELECT 1").is_ok()
             {
@@ -233,16 +247,17 @@ impl Db {
             }
             conn.broken = true;
         }
-        Err(ApiError::Unavailable(
+        Err(DbError::Unavailable(
             "no database connection answers".into(),
         ))
     }
 
     /// Runs `f` with a connection on the blocking thread pool, never on an async worker.
-    pub async fn run<T, F>(&self, f: F) -> Result<T, ApiError>
+    pub async fn run<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
+        E: StoreError + Send + 'static,
     {
         let db = self.clone();
         let request_statements = REQUEST_STATEMENTS.try_with(Arc::clone).ok();
@@ -257,18 +272,19 @@ impl Db {
                 );
             }
             // The server went away (or SQLite stayed locked): give the pool a fresh one.
-            conn.0.broken = matches!(result, Err(ApiError::Unavailable(_)));
+            conn.0.broken = result.as_ref().is_err_and(StoreError::is_unavailable);
             result
         })
         .await
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("database task failed: {e}")))?
+        .map_err(|e| E::from(DbError::Other(anyhow::anyhow!("database task failed: {e}"))))?
     }
 
     /// Runs `f` in one write transaction: everything it changes commits together or not at all.
-    pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
+        E: StoreError + Send + 'static,
     {
         self.run(move |conn| write_transaction(conn, f)).await
     }
@@ -279,21 +295,24 @@ impl Db {
 pub fn write_transaction<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
-    E: From<diesel::result::Error>,
+    E: From<DbError>,
 {
     match conn {
         DbConnection::Sqlite(inner) => {
-            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")
         }
-        DbConnection::Postgresql(inner) => AnsiTransactionManager::begin_transaction(inner)?,
+        DbConnection::Postgresql(inner) => AnsiTransactionManager::begin_transaction(inner),
     }
+    .map_err(DbError::from)?;
     match f(conn) {
         Ok(value) => {
-            <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
+            <DbConnection as Connection>::TransactionManager::commit_transaction(conn)
+                .map_err(DbError::from)?;
             Ok(value)
         }
         Err(error) => {
-            <DbConnection as Connection>::TransactionManager::rollback_transaction(conn)?;
+            <DbConnection as Connection>::TransactionManager::rollback_transaction(conn)
+                .map_err(DbError::from)?;
             Err(error)
         }
     }
@@ -335,7 +354,7 @@ pub fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<()> {
 }
 
 /// Answers whether the database responds (for `/readyz`).
-pub fn ping(conn: &mut DbConnection) -> Result<(), ApiError> {
+pub fn ping(conn: &mut DbConnection) -> DbResult<()> {
     conn.batch_execute("SELECT 1")?;
     Ok(())
 }

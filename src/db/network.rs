@@ -3,6 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::DbResult;
+
 use super::DbConnection;
 use super::schema::{centers, sites, staffs};
 
@@ -54,7 +56,7 @@ pub fn upsert(
     center: &CenterRow,
     site_rows: &[SiteRow],
     staff_rows: &[StaffRow],
-) -> QueryResult<()> {
+) -> DbResult<()> {
     if diesel::update(centers::table.find(&center.code))
         .set(center)
         .execute(conn)?
@@ -89,53 +91,53 @@ pub fn upsert(
     Ok(())
 }
 
-pub fn sites(conn: &mut DbConnection) -> QueryResult<Vec<SiteRow>> {
-    sites::table
+pub fn sites(conn: &mut DbConnection) -> DbResult<Vec<SiteRow>> {
+    Ok(sites::table
         .select(SiteRow::as_select())
         .order(sites::code)
-        .load(conn)
+        .load(conn)?)
 }
 
-pub fn site_exists(conn: &mut DbConnection, code: &str) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(sites::table.find(code))).get_result(conn)
+pub fn site_exists(conn: &mut DbConnection, code: &str) -> DbResult<bool> {
+    Ok(diesel::select(diesel::dsl::exists(sites::table.find(code))).get_result(conn)?)
 }
 
 /// The staffs with their center's time zone.
-pub fn staffs_with_zone(conn: &mut DbConnection) -> QueryResult<Vec<(StaffRow, String)>> {
-    staffs::table
+pub fn staffs_with_zone(conn: &mut DbConnection) -> DbResult<Vec<(StaffRow, String)>> {
+    Ok(staffs::table
         .inner_join(centers::table)
         .select((StaffRow::as_select(), centers::time_zone))
         .order(staffs::code)
-        .load(conn)
+        .load(conn)?)
 }
 
-pub fn center_time_zone(conn: &mut DbConnection, center: &str) -> QueryResult<String> {
-    centers::table
+pub fn center_time_zone(conn: &mut DbConnection, center: &str) -> DbResult<String> {
+    Ok(centers::table
         .find(center)
         .select(centers::time_zone)
-        .first(conn)
+        .first(conn)?)
 }
 
 /// The single center this instance serves (the first in the table).
-pub fn center(conn: &mut DbConnection) -> QueryResult<CenterRow> {
-    centers::table
+pub fn center(conn: &mut DbConnection) -> DbResult<CenterRow> {
+    Ok(centers::table
         .select(CenterRow::as_select())
         .order(centers::code)
-        .first(conn)
+        .first(conn)?)
 }
 
-pub fn staff(conn: &mut DbConnection, code: &str) -> QueryResult<Option<StaffRow>> {
-    staffs::table
+pub fn staff(conn: &mut DbConnection, code: &str) -> DbResult<Option<StaffRow>> {
+    Ok(staffs::table
         .find(code)
         .select(StaffRow::as_select())
         .first(conn)
-        .optional()
+        .optional()?)
 }
 
-pub fn staff_name(conn: &mut DbConnection, code: &str) -> QueryResult<Option<String>> {
-    staffs::table
+pub fn staff_name(conn: &mut DbConnection, code: &str) -> DbResult<Option<String>> {
+    Ok(staffs::table
         .find(code)
         .select(staffs::name)
         .first(conn)
-        .optional()
+        .optional()?)
 }

@@ -3,6 +3,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::DbResult;
+use crate::domain::opinion::OpinionStatus;
+
 use super::DbConnection;
 use super::schema::opinions;
 
@@ -12,7 +15,7 @@ pub struct OpinionRow {
     pub id: String,
     pub request_id: String,
     pub version: i64,
-    pub status: String,
+    pub status: OpinionStatus,
     pub content: String,
     pub author_id: String,
     pub validated_by: Option<String>,
@@ -22,15 +25,15 @@ pub struct OpinionRow {
 }
 
 /// Every version, newest first.
-pub fn versions(conn: &mut DbConnection, request_id: &str) -> QueryResult<Vec<OpinionRow>> {
-    opinions::table
+pub fn versions(conn: &mut DbConnection, request_id: &str) -> DbResult<Vec<OpinionRow>> {
+    Ok(opinions::table
         .filter(opinions::request_id.eq(request_id))
         .order(opinions::version.desc())
         .select(OpinionRow::as_select())
-        .load(conn)
+        .load(conn)?)
 }
 
-pub fn insert(conn: &mut DbConnection, opinion: &OpinionRow) -> QueryResult<()> {
+pub fn insert(conn: &mut DbConnection, opinion: &OpinionRow) -> DbResult<()> {
     diesel::insert_into(opinions::table)
         .values(opinion)
         .execute(conn)?;
@@ -44,18 +47,18 @@ pub fn update_draft(
     content: &str,
     author_id: &str,
     now: NaiveDateTime,
-) -> QueryResult<usize> {
-    diesel::update(
+) -> DbResult<usize> {
+    Ok(diesel::update(
         opinions::table
             .find(id)
-            .filter(opinions::status.eq("draft")),
+            .filter(opinions::status.eq(OpinionStatus::Draft)),
     )
     .set((
         opinions::content.eq(content),
         opinions::author_id.eq(author_id),
         opinions::updated_at.eq(now),
     ))
-    .execute(conn)
+    .execute(conn)?)
 }
 
 /// Freezes a draft; zero rows if it was not a draft.
@@ -64,17 +67,17 @@ pub fn deliver(
     id: &str,
     validated_by: &str,
     now: NaiveDateTime,
-) -> QueryResult<usize> {
-    diesel::update(
+) -> DbResult<usize> {
+    Ok(diesel::update(
         opinions::table
             .find(id)
-            .filter(opinions::status.eq("draft")),
+            .filter(opinions::status.eq(OpinionStatus::Draft)),
     )
     .set((
-        opinions::status.eq("delivered"),
+        opinions::status.eq(OpinionStatus::Delivered),
         opinions::validated_by.eq(validated_by),
         opinions::delivered_at.eq(now),
         opinions::updated_at.eq(now),
     ))
-    .execute(conn)
+    .execute(conn)?)
 }

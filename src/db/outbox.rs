@@ -4,6 +4,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::DbResult;
+use crate::domain::mail::{EmailKind, OutboxStatus};
+
 use super::schema::outbox;
 use super::{DbConnection, write_transaction};
 
@@ -11,12 +14,12 @@ use super::{DbConnection, write_transaction};
 #[diesel(table_name = outbox)]
 pub struct OutboxRow {
     pub id: String,
-    pub kind: String,
+    pub kind: EmailKind,
     pub recipient: String,
     pub subject: String,
     pub body_text: String,
     pub body_html: String,
-    pub status: String,
+    pub status: OutboxStatus,
     pub attempts: i64,
     pub last_error: Option<String>,
     pub next_attempt_at: NaiveDateTime,
@@ -28,28 +31,24 @@ pub struct OutboxRow {
 /// A rendered message waiting to be queued.
 #[derive(Debug, Clone)]
 pub struct NewEmail {
-    pub kind: String,
+    pub kind: EmailKind,
     pub recipient: String,
     pub subject: String,
     pub body_text: String,
     pub body_html: String,
 }
 
-pub fn enqueue(
-    conn: &mut DbConnection,
-    email: &NewEmail,
-    now: NaiveDateTime,
-) -> QueryResult<String> {
+pub fn enqueue(conn: &mut DbConnection, email: &NewEmail, now: NaiveDateTime) -> DbResult<String> {
     let id = super::new_id();
     diesel::insert_into(outbox::table)
         .values((
             outbox::id.eq(&id),
-            outbox::kind.eq(&email.kind),
+            outbox::kind.eq(email.kind),
             outbox::recipient.eq(&email.recipient),
             outbox::subject.eq(&email.subject),
             outbox::body_text.eq(&email.body_text),
             outbox::body_html.eq(&email.body_html),
-            outbox::status.eq("pending"),
+            outbox::status.eq(OutboxStatus::Pending),
             outbox::attempts.eq(0i64),
             outbox::next_attempt_at.eq(now),
             outbox::created_at.eq(now),
@@ -62,10 +61,10 @@ pub fn enqueue(
 pub fn count_recent(
     conn: &mut DbConnection,
     recipient: &str,
-    kinds: &[&str],
+    kinds: &[EmailKind],
     since: NaiveDateTime,
-) -> QueryResult<i64> {
-    outbox::table
+) -> DbResult<i64> {
+    Ok(outbox::table
         .filter(
             outbox::recipient
                 .eq(recipient)
@@ -73,7 +72,7 @@ pub fn count_recent(
                 .and(outbox::created_at.ge(since)),
         )
         .count()
-        .get_result(conn)
+        .get_result(conn)?)
 }
 
 /// Claims up to `limit` due messages until `lease_until`; a worker that dies holding them
@@ -83,10 +82,10 @@ pub fn claim_due(
     now: NaiveDateTime,
     lease_until: NaiveDateTime,
     limit: i64,
-) -> QueryResult<Vec<OutboxRow>> {
+) -> DbResult<Vec<OutboxRow>> {
     write_transaction(conn, |conn| {
         let due = outbox::status
-            .eq("pending")
+            .eq(OutboxStatus::Pending)
             .and(outbox::next_attempt_at.le(now))
             .and(
                 outbox::locked_until
@@ -120,13 +119,14 @@ pub fn claim_due(
             .order(outbox::next_attempt_at)
             .select(OutboxRow::as_select())
             .load(conn)
+            .map_err(Into::into)
     })
 }
 
-pub fn mark_sent(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResult<()> {
+pub fn mark_sent(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> DbResult<()> {
     diesel::update(outbox::table.find(id))
         .set((
-            outbox::status.eq("sent"),
+            outbox::status.eq(OutboxStatus::Sent),
             outbox::sent_at.eq(now),
             outbox::attempts.eq(outbox::attempts + 1),
             outbox::locked_until.eq(None::<NaiveDateTime>),
@@ -142,10 +142,14 @@ pub fn mark_failed(
     error: &str,
     next_attempt_at: NaiveDateTime,
     dead: bool,
-) -> QueryResult<()> {
+) -> DbResult<()> {
     diesel::update(outbox::table.find(id))
         .set((
-            outbox::status.eq(if dead { "dead" } else { "pending" }),
+            outbox::status.eq(if dead {
+                OutboxStatus::Dead
+            } else {
+                OutboxStatus::Pending
+            }),
             outbox::attempts.eq(outbox::attempts + 1),
             outbox::last_error.eq(error),
             outbox::next_attempt_at.eq(next_attempt_at),
@@ -158,17 +162,17 @@ pub fn mark_failed(
 /// A page of the outbox, newest first, after the cursor `(created_at, id)`.
 pub fn list(
     conn: &mut DbConnection,
-    status: Option<&str>,
+    status: Option<OutboxStatus>,
     before: Option<(NaiveDateTime, String)>,
     limit: i64,
-) -> QueryResult<Vec<OutboxRow>> {
+) -> DbResult<Vec<OutboxRow>> {
     let mut query = outbox::table
         .select(OutboxRow::as_select())
         .order((outbox::created_at.desc(), outbox::id.desc()))
         .limit(limit)
         .into_boxed();
     if let Some(status) = status {
-        query = query.filter(outbox::status.eq(status.to_owned()));
+        query = query.filter(outbox::status.eq(status));
     }
     if let Some((at, id)) = before {
         query = query.filter(
@@ -177,30 +181,36 @@ pub fn list(
                 .or(outbox::created_at.eq(at).and(outbox::id.lt(id))),
         );
     }
-    query.load(conn)
+    Ok(query.load(conn)?)
 }
 
 /// Gives claimed rows back before their lease ends (the worker stops, or their turn would
 /// come after the lease).
-pub fn release(conn: &mut DbConnection, ids: &[String]) -> QueryResult<()> {
-    diesel::update(outbox::table.filter(outbox::id.eq_any(ids).and(outbox::status.eq("pending"))))
-        .set(outbox::locked_until.eq(None::<NaiveDateTime>))
-        .execute(conn)?;
+pub fn release(conn: &mut DbConnection, ids: &[String]) -> DbResult<()> {
+    diesel::update(
+        outbox::table.filter(
+            outbox::id
+                .eq_any(ids)
+                .and(outbox::status.eq(OutboxStatus::Pending)),
+        ),
+    )
+    .set(outbox::locked_until.eq(None::<NaiveDateTime>))
+    .execute(conn)?;
     Ok(())
 }
 
 /// Rows per status, for the metrics.
-pub fn depth_by_status(conn: &mut DbConnection) -> QueryResult<Vec<(String, i64)>> {
-    outbox::table
+pub fn depth_by_status(conn: &mut DbConnection) -> DbResult<Vec<(OutboxStatus, i64)>> {
+    Ok(outbox::table
         .group_by(outbox::status)
         .select((outbox::status, diesel::dsl::count_star()))
-        .load(conn)
+        .load(conn)?)
 }
 
 /// When the oldest message still waiting to be sent was queued.
-pub fn oldest_pending(conn: &mut DbConnection) -> QueryResult<Option<NaiveDateTime>> {
-    outbox::table
-        .filter(outbox::status.eq("pending"))
+pub fn oldest_pending(conn: &mut DbConnection) -> DbResult<Option<NaiveDateTime>> {
+    Ok(outbox::table
+        .filter(outbox::status.eq(OutboxStatus::Pending))
         .select(diesel::dsl::min(outbox::created_at))
-        .first(conn)
+        .first(conn)?)
 }

@@ -3,6 +3,10 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::DbResult;
+use crate::domain::request_form::{Topic, Urgency};
+use crate::domain::request_status::{self, RequestStatus};
+
 use super::DbConnection;
 use super::schema::{reference_counters, request_events, requests, users};
 
@@ -13,10 +17,10 @@ pub struct RequestRow {
     pub reference: String,
     pub center_code: String,
     pub requester_id: String,
-    pub status: String,
+    pub status: RequestStatus,
     pub version: i64,
-    pub topic: Option<String>,
-    pub urgency: String,
+    pub topic: Option<Topic>,
+    pub urgency: Urgency,
     pub form: String,
     pub staff_code: Option<String>,
     pub proposed_meeting_id: Option<String>,
@@ -35,10 +39,10 @@ pub struct RequestSummaryRow {
     pub id: String,
     pub reference: String,
     pub requester_id: String,
-    pub status: String,
+    pub status: RequestStatus,
     pub version: i64,
-    pub topic: Option<String>,
-    pub urgency: String,
+    pub topic: Option<Topic>,
+    pub urgency: Urgency,
     pub staff_code: Option<String>,
     pub proposed_meeting_id: Option<String>,
     pub meeting_id: Option<String>,
@@ -50,9 +54,9 @@ pub struct RequestSummaryRow {
 #[derive(Debug, Default, Clone, AsChangeset)]
 #[diesel(table_name = requests)]
 pub struct RequestChanges {
-    pub status: Option<String>,
-    pub topic: Option<Option<String>>,
-    pub urgency: Option<String>,
+    pub status: Option<RequestStatus>,
+    pub topic: Option<Option<Topic>>,
+    pub urgency: Option<Urgency>,
     pub form: Option<String>,
     pub staff_code: Option<Option<String>>,
     pub proposed_meeting_id: Option<Option<String>>,
@@ -68,15 +72,15 @@ pub struct EventRow {
     pub id: String,
     pub request_id: String,
     pub at: NaiveDateTime,
-    pub from_status: Option<String>,
-    pub to_status: String,
+    pub from_status: Option<RequestStatus>,
+    pub to_status: RequestStatus,
     pub actor_id: Option<String>,
     pub note: Option<String>,
 }
 
 /// The next number of the center's references for `year`: gapless, because it is taken in
 /// the transaction that creates the request (a rollback gives the number back).
-pub fn next_reference_number(conn: &mut DbConnection, center: &str, year: i64) -> QueryResult<i64> {
+pub fn next_reference_number(conn: &mut DbConnection, center: &str, year: i64) -> DbResult<i64> {
     let key = reference_counters::center_code
         .eq(center)
         .and(reference_counters::year.eq(year));
@@ -105,34 +109,34 @@ pub fn next_reference_number(conn: &mut DbConnection, center: &str, year: i64) -
             .values(first)
             .execute(sqlite)?,
     };
-    bump(conn)?.ok_or(diesel::result::Error::NotFound)
+    bump(conn)?.ok_or(super::DbError::NotFound)
 }
 
-pub fn insert(conn: &mut DbConnection, request: &RequestRow) -> QueryResult<()> {
+pub fn insert(conn: &mut DbConnection, request: &RequestRow) -> DbResult<()> {
     diesel::insert_into(requests::table)
         .values(request)
         .execute(conn)?;
     Ok(())
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<RequestRow>> {
-    requests::table
+pub fn find(conn: &mut DbConnection, id: &str) -> DbResult<Option<RequestRow>> {
+    Ok(requests::table
         .find(id)
         .select(RequestRow::as_select())
         .first(conn)
-        .optional()
+        .optional()?)
 }
 
 /// Applies `changes` and bumps the version, only if the request is still in `status` at
-/// `version`: zero rows means someone else changed it first.
+/// `version`; answers the row as it now is, or `None` when someone else changed it first.
 pub fn update_guarded(
     conn: &mut DbConnection,
     id: &str,
-    status: &str,
+    status: RequestStatus,
     version: i64,
     changes: &RequestChanges,
-) -> QueryResult<usize> {
-    diesel::update(
+) -> DbResult<Option<RequestRow>> {
+    Ok(diesel::update(
         requests::table.find(id).filter(
             requests::status
                 .eq(status)
@@ -140,22 +144,24 @@ pub fn update_guarded(
         ),
     )
     .set((changes, requests::version.eq(requests::version + 1)))
-    .execute(conn)
+    .returning(requests::all_columns)
+    .get_result::<RequestRow>(conn)
+    .optional()?)
 }
 
-pub fn insert_event(conn: &mut DbConnection, event: &EventRow) -> QueryResult<()> {
+pub fn insert_event(conn: &mut DbConnection, event: &EventRow) -> DbResult<()> {
     diesel::insert_into(request_events::table)
         .values(event)
         .execute(conn)?;
     Ok(())
 }
 
-pub fn events(conn: &mut DbConnection, request_id: &str) -> QueryResult<Vec<EventRow>> {
-    request_events::table
+pub fn events(conn: &mut DbConnection, request_id: &str) -> DbResult<Vec<EventRow>> {
+    Ok(request_events::table
         .filter(request_events::request_id.eq(request_id))
         .order((request_events::at, request_events::id))
         .select(EventRow::as_select())
-        .load(conn)
+        .load(conn)?)
 }
 
 #[derive(Debug, Default, Clone)]
@@ -163,10 +169,10 @@ pub struct RequestFilter {
     pub requester_id: Option<String>,
     /// Only requests scheduled or proposed in meetings of these staffs (experts).
     pub meeting_staffs: Option<Vec<String>>,
-    pub status: Option<String>,
+    pub status: Option<RequestStatus>,
     pub staff: Option<String>,
     pub meeting_id: Option<String>,
-    pub urgency: Option<String>,
+    pub urgency: Option<Urgency>,
     pub before: Option<(NaiveDateTime, String)>,
 }
 
@@ -175,7 +181,7 @@ pub fn list(
     conn: &mut DbConnection,
     filter: &RequestFilter,
     limit: i64,
-) -> QueryResult<Vec<(RequestSummaryRow, String)>> {
+) -> DbResult<Vec<(RequestSummaryRow, String)>> {
     let mut query = requests::table
         .select(RequestSummaryRow::as_select())
         .order((requests::created_at.desc(), requests::id.desc()))
@@ -191,7 +197,7 @@ pub fn list(
         query = query.filter(requests::meeting_id.assume_not_null().eq_any(meeting_ids));
     }
     if let Some(status) = &filter.status {
-        query = query.filter(requests::status.eq(status.clone()));
+        query = query.filter(requests::status.eq(*status));
     }
     if let Some(staff) = &filter.staff {
         query = query.filter(requests::staff_code.eq(staff.clone()));
@@ -204,7 +210,7 @@ pub fn list(
         );
     }
     if let Some(urgency) = &filter.urgency {
-        query = query.filter(requests::urgency.eq(urgency.clone()));
+        query = query.filter(requests::urgency.eq(*urgency));
     }
     if let Some((at, id)) = &filter.before {
         query = query.filter(
@@ -222,7 +228,7 @@ pub fn list(
 fn with_requester_names(
     conn: &mut DbConnection,
     rows: Vec<RequestSummaryRow>,
-) -> QueryResult<Vec<(RequestSummaryRow, String)>> {
+) -> DbResult<Vec<(RequestSummaryRow, String)>> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
@@ -248,15 +254,15 @@ fn with_requester_names(
 pub fn agenda(
     conn: &mut DbConnection,
     meeting_id: &str,
-) -> QueryResult<Vec<(RequestSummaryRow, String)>> {
+) -> DbResult<Vec<(RequestSummaryRow, String)>> {
     let rows = requests::table
         .filter(
             requests::meeting_id
                 .eq(meeting_id)
-                .and(requests::status.eq_any(["scheduled", "discussed", "completed"]))
+                .and(requests::status.eq_any(request_status::ON_AGENDA))
                 .or(requests::proposed_meeting_id
                     .eq(meeting_id)
-                    .and(requests::status.eq_any(["submitted", "needs_info"]))),
+                    .and(requests::status.eq_any(request_status::AWAITING_TRIAGE))),
         )
         .select(RequestSummaryRow::as_select())
         .load(conn)?;
@@ -264,14 +270,14 @@ pub fn agenda(
 }
 
 /// Requests scheduled into a meeting.
-pub fn scheduled_in(conn: &mut DbConnection, meeting_id: &str) -> QueryResult<Vec<RequestRow>> {
-    requests::table
+pub fn scheduled_in(conn: &mut DbConnection, meeting_id: &str) -> DbResult<Vec<RequestRow>> {
+    Ok(requests::table
         .filter(
             requests::meeting_id
                 .eq(meeting_id)
-                .and(requests::status.eq("scheduled")),
+                .and(requests::status.eq_any(request_status::BOOKED)),
         )
         .order((requests::submitted_at, requests::id))
         .select(RequestRow::as_select())
-        .load(conn)
+        .load(conn)?)
 }

@@ -3,6 +3,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::DbResult;
+use crate::domain::mail::TokenPurpose;
+
 use super::DbConnection;
 use super::schema::{email_tokens, refresh_tokens};
 
@@ -10,10 +13,10 @@ pub fn insert_email_token(
     conn: &mut DbConnection,
     token_hash: &str,
     user_id: &str,
-    purpose: &str,
+    purpose: TokenPurpose,
     now: NaiveDateTime,
     expires_at: NaiveDateTime,
-) -> QueryResult<()> {
+) -> DbResult<()> {
     diesel::insert_into(email_tokens::table)
         .values((
             email_tokens::token_hash.eq(token_hash),
@@ -30,9 +33,9 @@ pub fn insert_email_token(
 pub fn consume_email_token(
     conn: &mut DbConnection,
     token_hash: &str,
-    purpose: &str,
+    purpose: TokenPurpose,
     now: NaiveDateTime,
-) -> QueryResult<Option<String>> {
+) -> DbResult<Option<String>> {
     let spent = diesel::update(
         email_tokens::table.filter(
             email_tokens::token_hash
@@ -47,20 +50,20 @@ pub fn consume_email_token(
     if spent == 0 {
         return Ok(None);
     }
-    email_tokens::table
+    Ok(email_tokens::table
         .find(token_hash)
         .select(email_tokens::user_id)
         .first(conn)
-        .optional()
+        .optional()?)
 }
 
 /// Spends every outstanding token of `purpose` for the user (e.g. older reset links).
 pub fn expire_email_tokens(
     conn: &mut DbConnection,
     user_id: &str,
-    purpose: &str,
+    purpose: TokenPurpose,
     now: NaiveDateTime,
-) -> QueryResult<()> {
+) -> DbResult<()> {
     diesel::update(
         email_tokens::table.filter(
             email_tokens::user_id
@@ -82,7 +85,7 @@ pub fn insert_refresh_token(
     amr: &str,
     now: NaiveDateTime,
     expires_at: NaiveDateTime,
-) -> QueryResult<()> {
+) -> DbResult<()> {
     diesel::insert_into(refresh_tokens::table)
         .values((
             refresh_tokens::amr.eq(amr),
@@ -116,7 +119,7 @@ pub fn spend_refresh_token(
     conn: &mut DbConnection,
     token_hash: &str,
     now: NaiveDateTime,
-) -> QueryResult<RefreshSpend> {
+) -> DbResult<RefreshSpend> {
     let spent = diesel::update(
         refresh_tokens::table.filter(
             refresh_tokens::token_hash
@@ -151,11 +154,7 @@ pub fn spend_refresh_token(
     })
 }
 
-pub fn revoke_family(
-    conn: &mut DbConnection,
-    family_id: &str,
-    now: NaiveDateTime,
-) -> QueryResult<()> {
+pub fn revoke_family(conn: &mut DbConnection, family_id: &str, now: NaiveDateTime) -> DbResult<()> {
     diesel::update(
         refresh_tokens::table.filter(
             refresh_tokens::family_id
@@ -174,7 +173,7 @@ pub fn revoke_session_of(
     token_hash: &str,
     user_id: &str,
     now: NaiveDateTime,
-) -> QueryResult<bool> {
+) -> DbResult<bool> {
     let family: Option<String> = refresh_tokens::table
         .find(token_hash)
         .filter(refresh_tokens::user_id.eq(user_id))
@@ -194,7 +193,7 @@ pub fn revoke_all_for_user(
     conn: &mut DbConnection,
     user_id: &str,
     now: NaiveDateTime,
-) -> QueryResult<()> {
+) -> DbResult<()> {
     diesel::update(
         refresh_tokens::table.filter(
             refresh_tokens::user_id
@@ -211,10 +210,10 @@ pub fn revoke_all_for_user(
 pub fn peek_email_token(
     conn: &mut DbConnection,
     token_hash: &str,
-    purpose: &str,
+    purpose: TokenPurpose,
     now: NaiveDateTime,
-) -> QueryResult<Option<String>> {
-    email_tokens::table
+) -> DbResult<Option<String>> {
+    Ok(email_tokens::table
         .find(token_hash)
         .filter(
             email_tokens::purpose
@@ -224,5 +223,5 @@ pub fn peek_email_token(
         )
         .select(email_tokens::user_id)
         .first(conn)
-        .optional()
+        .optional()?)
 }

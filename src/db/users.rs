@@ -3,6 +3,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::DbResult;
+use crate::domain::account::{AccountStatus, Language, Role};
+
 use super::DbConnection;
 use super::schema::{user_roles, users};
 
@@ -17,8 +20,8 @@ pub struct UserRow {
     pub specialty: String,
     pub site_code: Option<String>,
     pub phone: Option<String>,
-    pub language: String,
-    pub status: String,
+    pub language: Language,
+    pub status: AccountStatus,
     pub created_at: NaiveDateTime,
     pub email_verified_at: Option<NaiveDateTime>,
     /// Sealed with the data key; enrolment is pending until `totp_enabled_at` is set.
@@ -45,33 +48,33 @@ pub struct NewUser<'a> {
     pub specialty: &'a str,
     pub site_code: Option<&'a str>,
     pub phone: Option<&'a str>,
-    pub language: &'a str,
-    pub status: &'a str,
+    pub language: Language,
+    pub status: AccountStatus,
     pub created_at: NaiveDateTime,
     pub email_verified_at: Option<NaiveDateTime>,
 }
 
-pub fn insert(conn: &mut DbConnection, user: &NewUser<'_>) -> QueryResult<()> {
+pub fn insert(conn: &mut DbConnection, user: &NewUser<'_>) -> DbResult<()> {
     diesel::insert_into(users::table)
         .values(user)
         .execute(conn)?;
     Ok(())
 }
 
-pub fn find_by_id(conn: &mut DbConnection, id: &str) -> QueryResult<Option<UserRow>> {
-    users::table
+pub fn find_by_id(conn: &mut DbConnection, id: &str) -> DbResult<Option<UserRow>> {
+    Ok(users::table
         .find(id)
         .select(UserRow::as_select())
         .first(conn)
-        .optional()
+        .optional()?)
 }
 
-pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<UserRow>> {
-    users::table
+pub fn find_by_email(conn: &mut DbConnection, email: &str) -> DbResult<Option<UserRow>> {
+    Ok(users::table
         .filter(users::email.eq(email))
         .select(UserRow::as_select())
         .first(conn)
-        .optional()
+        .optional()?)
 }
 
 /// The accounts that already hold this e-mail or this RPPS (at most two).
@@ -79,19 +82,19 @@ pub fn find_by_email_or_rpps(
     conn: &mut DbConnection,
     email: &str,
     rpps: &str,
-) -> QueryResult<Vec<UserRow>> {
-    users::table
+) -> DbResult<Vec<UserRow>> {
+    Ok(users::table
         .filter(users::email.eq(email).or(users::rpps.eq(rpps)))
         .select(UserRow::as_select())
-        .load(conn)
+        .load(conn)?)
 }
 
 /// The user with their roles, in one round trip (every authenticated request asks).
 pub fn find_with_roles(
     conn: &mut DbConnection,
     id: &str,
-) -> QueryResult<Option<(UserRow, Vec<String>)>> {
-    let rows: Vec<(UserRow, Option<String>)> = users::table
+) -> DbResult<Option<(UserRow, Vec<Role>)>> {
+    let rows: Vec<(UserRow, Option<Role>)> = users::table
         .left_join(user_roles::table)
         .filter(users::id.eq(id))
         .select((UserRow::as_select(), user_roles::role.nullable()))
@@ -104,21 +107,21 @@ pub fn find_with_roles(
     }))
 }
 
-pub fn roles(conn: &mut DbConnection, user_id: &str) -> QueryResult<Vec<String>> {
-    user_roles::table
+pub fn roles(conn: &mut DbConnection, user_id: &str) -> DbResult<Vec<Role>> {
+    Ok(user_roles::table
         .filter(user_roles::user_id.eq(user_id))
         .select(user_roles::role)
         .order(user_roles::role)
-        .load(conn)
+        .load(conn)?)
 }
 
 /// Replaces the user's roles with `roles`.
 pub fn set_roles(
     conn: &mut DbConnection,
     user_id: &str,
-    roles: &[&str],
+    roles: &[Role],
     now: NaiveDateTime,
-) -> QueryResult<()> {
+) -> DbResult<()> {
     diesel::delete(
         user_roles::table.filter(
             user_roles::user_id
@@ -143,28 +146,32 @@ pub fn set_roles(
     Ok(())
 }
 
-pub fn set_status(conn: &mut DbConnection, user_id: &str, status: &str) -> QueryResult<usize> {
-    diesel::update(users::table.find(user_id))
+pub fn set_status(
+    conn: &mut DbConnection,
+    user_id: &str,
+    status: AccountStatus,
+) -> DbResult<usize> {
+    Ok(diesel::update(users::table.find(user_id))
         .set(users::status.eq(status))
-        .execute(conn)
+        .execute(conn)?)
 }
 
 /// Confirms the e-mail of a pending account, which becomes active.
-pub fn verify_email(conn: &mut DbConnection, user_id: &str, now: NaiveDateTime) -> QueryResult<()> {
+pub fn verify_email(conn: &mut DbConnection, user_id: &str, now: NaiveDateTime) -> DbResult<()> {
     diesel::update(users::table.find(user_id))
         .set(users::email_verified_at.eq(now))
         .execute(conn)?;
     diesel::update(
         users::table
             .find(user_id)
-            .filter(users::status.eq("pending")),
+            .filter(users::status.eq(AccountStatus::Pending)),
     )
-    .set(users::status.eq("active"))
+    .set(users::status.eq(AccountStatus::Active))
     .execute(conn)?;
     Ok(())
 }
 
-pub fn set_password_hash(conn: &mut DbConnection, user_id: &str, hash: &str) -> QueryResult<()> {
+pub fn set_password_hash(conn: &mut DbConnection, user_id: &str, hash: &str) -> DbResult<()> {
     diesel::update(users::table.find(user_id))
         .set(users::password_hash.eq(hash))
         .execute(conn)?;
@@ -172,11 +179,7 @@ pub fn set_password_hash(conn: &mut DbConnection, user_id: &str, hash: &str) -> 
 }
 
 /// A page of users ordered by id, after the cursor id.
-pub fn list(
-    conn: &mut DbConnection,
-    after_id: Option<&str>,
-    limit: i64,
-) -> QueryResult<Vec<UserRow>> {
+pub fn list(conn: &mut DbConnection, after_id: Option<&str>, limit: i64) -> DbResult<Vec<UserRow>> {
     let mut query = users::table
         .select(UserRow::as_select())
         .order(users::id)
@@ -185,15 +188,19 @@ pub fn list(
     if let Some(after) = after_id {
         query = query.filter(users::id.gt(after.to_owned()));
     }
-    query.load(conn)
+    Ok(query.load(conn)?)
 }
 
 /// Ids of the active users holding `role`.
-pub fn with_role(conn: &mut DbConnection, role: &str) -> QueryResult<Vec<UserRow>> {
-    users::table
+pub fn with_role(conn: &mut DbConnection, role: Role) -> DbResult<Vec<UserRow>> {
+    Ok(users::table
         .inner_join(user_roles::table)
-        .filter(user_roles::role.eq(role).and(users::status.eq("active")))
+        .filter(
+            user_roles::role
+                .eq(role)
+                .and(users::status.eq(AccountStatus::Active)),
+        )
         .select(UserRow::as_select())
         .order(users::id)
-        .load(conn)
+        .load(conn)?)
 }

@@ -3,9 +3,15 @@
 pub mod account;
 pub mod departement;
 pub mod email_address;
+pub mod field_error;
+pub mod mail;
+pub mod meeting;
+pub mod names;
 pub mod opinion;
 pub mod password;
 pub mod recurrence;
 pub mod request_form;
 pub mod request_status;
 pub mod rpps;
+
+pub use field_error::FieldError;

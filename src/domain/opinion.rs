@@ -4,7 +4,21 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::request_form::is_orpha_code;
-use crate::error::FieldError;
+use crate::domain::FieldError;
+
+/// Where an opinion version stands: a draft is being written (and read only by the staff);
+/// a delivered one is frozen and sent to the requester.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OpinionStatus {
+    Draft,
+    Delivered,
+}
+
+crate::named_enum!(OpinionStatus {
+    Draft => "draft",
+    Delivered => "delivered",
+});
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -5,7 +5,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::error::FieldError;
+use crate::domain::FieldError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -19,19 +19,15 @@ pub enum Topic {
     GenomeSequencing,
 }
 
-impl Topic {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Topic::Diagnosis => "diagnosis",
-            Topic::Treatment => "treatment",
-            Topic::Molecular => "molecular",
-            Topic::OccipitoCervical => "occipito_cervical",
-            Topic::Radiology => "radiology",
-            Topic::Fetal => "fetal",
-            Topic::GenomeSequencing => "genome_sequencing",
-        }
-    }
-}
+crate::named_enum!(Topic {
+    Diagnosis => "diagnosis",
+    Treatment => "treatment",
+    Molecular => "molecular",
+    OccipitoCervical => "occipito_cervical",
+    Radiology => "radiology",
+    Fetal => "fetal",
+    GenomeSequencing => "genome_sequencing",
+});
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -41,14 +37,10 @@ pub enum Urgency {
     Urgent,
 }
 
-impl Urgency {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Urgency::Routine => "routine",
-            Urgency::Urgent => "urgent",
-        }
-    }
-}
+crate::named_enum!(Urgency {
+    Routine => "routine",
+    Urgent => "urgent",
+});
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -194,6 +194,27 @@ pub const TRANSITIONS: &[(RequestStatus, Transition, RequestStatus)] = &[
     (S::Discussed, T::Deliver, S::Completed),
 ];
 
+/// The statuses in which the requester may still add attachments.
+pub const ACCEPTS_ATTACHMENTS: [RequestStatus; 4] =
+    [S::Draft, S::Submitted, S::NeedsInfo, S::Scheduled];
+
+/// The statuses in which the requester may edit the form.
+pub const EDITABLE: [RequestStatus; 2] = [S::Draft, S::NeedsInfo];
+
+/// Submitted requests waiting for a coordinator's decision: they hold their proposed meeting's
+/// place until then.
+pub const AWAITING_TRIAGE: [RequestStatus; 2] = [S::Submitted, S::NeedsInfo];
+
+/// The statuses of a request holding a place in its meeting.
+pub const BOOKED: [RequestStatus; 1] = [S::Scheduled];
+
+/// The statuses of a request on its meeting's agenda once placed there (before, during and
+/// after the discussion).
+pub const ON_AGENDA: [RequestStatus; 3] = [S::Scheduled, S::Discussed, S::Completed];
+
+/// The statuses in which the staff writes (or amends) the opinion.
+pub const OPINION_WRITABLE: [RequestStatus; 2] = [S::Discussed, S::Completed];
+
 /// A transition the table does not allow from the request's current status (the API answers 409
 /// with the current status).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

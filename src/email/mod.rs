@@ -8,54 +8,11 @@ use std::sync::LazyLock;
 use minijinja::Environment;
 use serde::Serialize;
 
+use crate::app::AppError;
 use crate::db::{self, DbConnection};
 use crate::domain::account::Language;
-use crate::error::ApiError;
 
-/// Every message the service sends; each has `<kind>.<lang>.{subject,txt,html}` templates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EmailKind {
-    VerifyEmail,
-    PasswordReset,
-    RegistrationAttempt,
-    RequestSubmitted,
-    RequestSubmittedCoordinator,
-    RequestScheduled,
-    InfoRequested,
-    RequesterAnswered,
-    RequestRejected,
-    OpinionDelivered,
-}
-
-impl EmailKind {
-    pub const ALL: [EmailKind; 10] = [
-        EmailKind::VerifyEmail,
-        EmailKind::PasswordReset,
-        EmailKind::RegistrationAttempt,
-        EmailKind::RequestSubmitted,
-        EmailKind::RequestSubmittedCoordinator,
-        EmailKind::RequestScheduled,
-        EmailKind::InfoRequested,
-        EmailKind::RequesterAnswered,
-        EmailKind::RequestRejected,
-        EmailKind::OpinionDelivered,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EmailKind::VerifyEmail => "verify_email",
-            EmailKind::PasswordReset => "password_reset",
-            EmailKind::RegistrationAttempt => "registration_attempt",
-            EmailKind::RequestSubmitted => "request_submitted",
-            EmailKind::RequestSubmittedCoordinator => "request_submitted_coordinator",
-            EmailKind::RequestScheduled => "request_scheduled",
-            EmailKind::InfoRequested => "info_requested",
-            EmailKind::RequesterAnswered => "requester_answered",
-            EmailKind::RequestRejected => "request_rejected",
-            EmailKind::OpinionDelivered => "opinion_delivered",
-        }
-    }
-}
+pub use crate::domain::mail::EmailKind;
 
 macro_rules! templates {
     ($($kind:literal),* $(,)?) => {
@@ -111,7 +68,7 @@ pub fn compose<C: Serialize>(
         .trim()
         .to_owned();
     Ok(db::outbox::NewEmail {
-        kind: kind.as_str().to_owned(),
+        kind,
         recipient: recipient.to_owned(),
         subject,
         body_text: render("txt")?,
@@ -126,7 +83,7 @@ pub fn queue<C: Serialize>(
     language: Language,
     recipient: &str,
     context: C,
-) -> Result<String, ApiError> {
+) -> Result<String, AppError> {
     let email = compose(kind, language, recipient, context)?;
     Ok(db::outbox::enqueue(conn, &email, db::now())?)
 }
@@ -214,7 +171,7 @@ mod tests {
 
     #[test]
     fn every_template_renders_in_both_languages() {
-        for kind in EmailKind::ALL {
+        for &kind in EmailKind::ALL {
             for language in [Language::Fr, Language::En] {
                 let email = compose(
                     kind,

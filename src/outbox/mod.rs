@@ -7,10 +7,10 @@ use std::time::Duration;
 use rand::Rng;
 use tokio::sync::watch;
 
+use crate::background::Next;
 use crate::config::EmailSettings;
 use crate::db::{self, Db};
 use crate::email::transport::Mailer;
-use crate::error::ApiError;
 
 pub struct Worker {
     pub db: Db,
@@ -28,20 +28,20 @@ pub fn backoff(settings: &EmailSettings, attempts: i64) -> Duration {
 
 impl Worker {
     /// One pass: claims a batch of due messages and delivers them. Answers how many were claimed.
-    pub async fn deliver_due(&self) -> Result<usize, ApiError> {
+    pub async fn deliver_due(&self) -> anyhow::Result<usize> {
         self.deliver(&|| false).await
     }
 
     /// A pass that stops between two messages once `stopping` says so. A message is sent only
     /// while its lease surely outlasts the send (the SMTP timeout), so no other worker can
     /// take it meanwhile; the rows not sent are given back.
-    async fn deliver(&self, stopping: &(dyn Fn() -> bool + Sync)) -> Result<usize, ApiError> {
+    async fn deliver(&self, stopping: &(dyn Fn() -> bool + Sync)) -> anyhow::Result<usize> {
         let now = db::now();
         let lease_until = now + chrono::Duration::seconds(self.settings.lease_seconds.max(1));
         let batch_size = self.settings.batch_size.max(1);
         let rows = self
             .db
-            .run(move |conn| Ok(db::outbox::claim_due(conn, now, lease_until, batch_size)?))
+            .run(move |conn| db::outbox::claim_due(conn, now, lease_until, batch_size))
             .await?;
         let claimed = rows.len();
         let send_time = chrono::Duration::seconds(self.settings.timeout_seconds as i64 + 1);
@@ -50,7 +50,7 @@ impl Worker {
             if stopping() || db::now() + send_time >= lease_until {
                 let ids: Vec<String> = std::iter::once(row.id).chain(rows.map(|r| r.id)).collect();
                 self.db
-                    .run(move |conn| Ok(db::outbox::release(conn, &ids)?))
+                    .run(move |conn| db::outbox::release(conn, &ids))
                     .await?;
                 break;
             }
@@ -67,7 +67,7 @@ impl Worker {
                 }
             }
             self.db
-                .run(move |conn| {
+                .run(move |conn| -> db::DbResult<()> {
                     match outcome {
                         Ok(()) => db::outbox::mark_sent(conn, &id, db::now())?,
                         Err(error) => db::outbox::mark_failed(
@@ -86,26 +86,18 @@ impl Worker {
     }
 
     /// Runs until `shutdown` turns true, stopping between messages, never in the middle of one.
-    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+    pub async fn run(self, shutdown: watch::Receiver<bool>) {
         let idle = Duration::from_millis(self.settings.poll_interval_ms.max(10));
         tracing::info!(transport = %self.mailer.describe(), "e-mail worker started");
-        while !*shutdown.borrow() {
+        let worker = &self;
+        crate::background::supervise("e-mail worker", idle, shutdown, |shutdown| async move {
             let stopping = || *shutdown.borrow();
-            let pause = match self.deliver(&stopping).await {
-                Ok(0) => idle,
-                Ok(_) => Duration::ZERO,
-                Err(error) => {
-                    tracing::warn!(%error, "e-mail worker pass failed");
-                    idle
-                }
-            };
-            if !pause.is_zero() {
-                tokio::select! {
-                    _ = tokio::time::sleep(pause) => {}
-                    _ = shutdown.changed() => {}
-                }
-            }
-        }
+            Ok(match worker.deliver(&stopping).await? {
+                0 => Next::Pause,
+                _ => Next::Again,
+            })
+        })
+        .await;
         tracing::info!("e-mail worker stopped");
     }
 }

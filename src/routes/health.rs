@@ -4,9 +4,9 @@ use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::app::AppError;
 use crate::db;
-use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct HealthStatus {
@@ -23,13 +23,13 @@ pub async fn healthz() -> HttpResponse {
 /// 200 when the database answers, else 503.
 #[utoipa::path(tag = "operations", responses(
     (status = 200, body = HealthStatus),
-    (status = 503, body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 503, body = crate::http::problem::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/readyz")]
-pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     state
         .db
-        .run(|conn| db::ping(conn).map_err(|e| ApiError::Unavailable(e.to_string())))
+        .run(|conn| db::ping(conn).map_err(|e| AppError::Unavailable(e.to_string())))
         .await?;
     Ok(HttpResponse::Ok().json(HealthStatus { status: "ready" }))
 }

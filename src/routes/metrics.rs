@@ -2,8 +2,8 @@
 
 use actix_web::{HttpResponse, get, web};
 
-use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::app::AppError;
+use crate::state::AppState;
 
 /// Metrics in the Prometheus text format: requests by route and status with latency
 /// histograms, database statements per request by route, database pool usage, outbox depth by
@@ -12,10 +12,10 @@ use crate::startup::AppState;
 /// not publish it).
 #[utoipa::path(tag = "operations", responses(
     (status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain"),
-    (status = 503, body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 503, body = crate::http::problem::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/metrics")]
-pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let text = state.metrics.render(&state.db).await?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")

@@ -7,7 +7,6 @@ pub mod me;
 pub mod meetings;
 pub mod metrics;
 pub mod mfa;
-pub mod pagination;
 pub mod requests;
 pub mod sites;
 pub mod staffs;

@@ -1,29 +1,14 @@
 use actix_web::{HttpResponse, get, web};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
-use crate::auth::current_user::CurrentUser;
-use crate::db;
-use crate::domain::account::Role;
-use crate::error::ApiError;
-use crate::extract::Query;
-use crate::routes::pagination::{self, Page};
-use crate::startup::AppState;
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AuditItem {
-    pub id: String,
-    pub at: DateTime<Utc>,
-    pub actor_id: Option<String>,
-    pub action: String,
-    pub entity_type: String,
-    pub entity_id: Option<String>,
-    /// `allowed` | `denied`
-    pub outcome: String,
-    pub client_addr: Option<String>,
-    pub correlation_id: Option<String>,
-}
+use crate::app::admin::{AuditFilter, AuditItem};
+use crate::app::pagination::{Page, PageRequest};
+use crate::app::{self, AppError};
+use crate::http::current_user::CurrentUser;
+use crate::http::extract::Query;
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct AuditQuery {
@@ -41,44 +26,31 @@ pub struct AuditQuery {
 /// The audit trail, newest first.
 #[utoipa::path(tag = "admin", params(AuditQuery), security(("bearer" = [])), responses(
     (status = 200, body = Page<AuditItem>),
-    (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 403, body = crate::http::problem::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/admin/audit")]
 pub async fn list_audit(
     state: web::Data<AppState>,
     user: CurrentUser,
     query: Query<AuditQuery>,
-) -> Result<HttpResponse, ApiError> {
-    user.require_any(&[Role::Admin])?;
-    let query = query.0;
-    let limit = pagination::limit(query.limit)?;
-    let filter = db::audit::AuditFilter {
-        entity_id: query.entity_id,
-        actor_id: query.actor_id,
-        action: query.action,
-        from: query.from.map(|t| t.naive_utc()),
-        to: query.to.map(|t| t.naive_utc()),
-        before: pagination::decode_cursor(query.cursor.as_deref())?,
-    };
-    let rows = state
-        .db
-        .run(move |conn| Ok(db::audit::list(conn, &filter, limit)?))
-        .await?;
-    let page = pagination::page(
-        rows,
+) -> Result<HttpResponse, AppError> {
+    let AuditQuery {
+        entity_id,
+        actor_id,
+        action,
+        from,
+        to,
         limit,
-        |row| (row.at, row.id.clone()),
-        |row| AuditItem {
-            id: row.id,
-            at: row.at.and_utc(),
-            actor_id: row.actor_id,
-            action: row.action,
-            entity_type: row.entity_type,
-            entity_id: row.entity_id,
-            outcome: row.outcome,
-            client_addr: row.client_addr,
-            correlation_id: row.correlation_id,
-        },
-    );
+        cursor,
+    } = query.0;
+    let filter = AuditFilter {
+        entity_id,
+        actor_id,
+        action,
+        from,
+        to,
+    };
+    let page =
+        app::admin::audit_trail(&state, &user, filter, PageRequest { limit, cursor }).await?;
     Ok(HttpResponse::Ok().json(page))
 }

@@ -2,13 +2,10 @@ use actix_web::{HttpResponse, post, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::audit::{self, Outcome};
-use crate::auth::hash_token;
-use crate::db;
-use crate::error::ApiError;
-use crate::extract::Json;
-use crate::request_context::RequestContext;
-use crate::startup::AppState;
+use crate::app::{self, AppError};
+use crate::http::extract::Json;
+use crate::http::request_context::RequestContext;
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct TokenBody {
@@ -19,7 +16,7 @@ pub struct TokenBody {
 /// Confirms an e-mail address with the single-use token sent at registration.
 #[utoipa::path(tag = "accounts", request_body = TokenBody, responses(
     (status = 204, description = "The account is active."),
-    (status = 400, body = crate::error::Problem, content_type = "application/problem+json",
+    (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json",
         description = "Unknown, used or expired token."),
 ))]
 #[post("/auth/verify-email")]
@@ -27,26 +24,7 @@ pub async fn verify_email(
     state: web::Data<AppState>,
     context: RequestContext,
     body: Json<TokenBody>,
-) -> Result<HttpResponse, ApiError> {
-    let token_hash = hash_token(body.into_inner().token.trim());
-    state
-        .db
-        .write(move |conn| {
-            let now = db::now();
-            let user_id = db::tokens::consume_email_token(conn, &token_hash, "verify_email", now)?
-                .ok_or_else(|| {
-                    ApiError::BadRequest("This link is unknown, already used or expired.".into())
-                })?;
-            db::users::verify_email(conn, &user_id, now)?;
-            audit::record(
-                conn,
-                &context.with_actor(&user_id),
-                "user.verify_email",
-                "user",
-                Some(&user_id),
-                Outcome::Allowed,
-            )
-        })
-        .await?;
+) -> Result<HttpResponse, AppError> {
+    app::accounts::verify_email(&state, context, &body.into_inner().token).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -10,8 +10,9 @@ use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use serde::de::DeserializeOwned;
 
-use crate::error::{ApiError, FieldError};
-use crate::strict_json::Strict;
+use crate::app::AppError;
+use crate::domain::FieldError;
+use crate::http::strict_json::Strict;
 
 /// A JSON body deserialised with the failing field's path reported.
 #[derive(Debug)]
@@ -92,13 +93,13 @@ fn check_limits(value: &serde_json::Value, path: &str, depth: usize, errors: &mu
 
 /// Parses JSON bytes into `T`, naming the failing field. Depth, string lengths and array
 /// lengths are bounded for every body before it reaches a handler.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     let value: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|error| ApiError::BadRequest(format!("The body is not valid JSON: {error}")))?;
+        .map_err(|error| AppError::BadRequest(format!("The body is not valid JSON: {error}")))?;
     let mut errors = Vec::new();
     check_limits(&value, "", 0, &mut errors);
     if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
+        return Err(AppError::Validation(errors));
     }
     deserialize_listing_unknown_fields(value)
 }
@@ -108,12 +109,12 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 /// is listed at once.
 fn deserialize_listing_unknown_fields<T: DeserializeOwned>(
     mut value: serde_json::Value,
-) -> Result<T, ApiError> {
+) -> Result<T, AppError> {
     let mut unknown = Vec::new();
     loop {
         let error = match serde_path_to_error::deserialize(Strict(value.clone())) {
             Ok(parsed) if unknown.is_empty() => return Ok(parsed),
-            Ok(_) => return Err(ApiError::Validation(unknown)),
+            Ok(_) => return Err(AppError::Validation(unknown)),
             Err(error) => error,
         };
         let path = error.path().to_string();
@@ -132,7 +133,7 @@ fn deserialize_listing_unknown_fields<T: DeserializeOwned>(
             continue;
         }
         unknown.push(FieldError::new(field, message));
-        return Err(ApiError::Validation(unknown));
+        return Err(AppError::Validation(unknown));
     }
 }
 
@@ -155,7 +156,7 @@ fn remove(value: &mut serde_json::Value, path: &str) -> bool {
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
-    type Error = ApiError;
+    type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
@@ -163,18 +164,18 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             if !json {
-                return Err(ApiError::UnsupportedMediaType(
+                return Err(AppError::UnsupportedMediaType(
                     "The body must be application/json.".into(),
                 ));
             }
             let bytes = bytes
                 .await
                 .map_err(|error| match error.as_error::<PayloadError>() {
-                    Some(PayloadError::Overflow) => ApiError::PayloadTooLarge,
+                    Some(PayloadError::Overflow) => AppError::PayloadTooLarge,
                     _ if error.as_response_error().status_code().as_u16() == 413 => {
-                        ApiError::PayloadTooLarge
+                        AppError::PayloadTooLarge
                     }
-                    _ => ApiError::BadRequest("The body could not be read.".into()),
+                    _ => AppError::BadRequest("The body could not be read.".into()),
                 })?;
             parse_json(&bytes).map(Json)
         })
@@ -186,14 +187,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 pub struct Query<T>(pub T);
 
 impl<T: DeserializeOwned + 'static> FromRequest for Query<T> {
-    type Error = ApiError;
+    type Error = AppError;
     type Future = std::future::Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         std::future::ready(
             serde_urlencoded_from_str::<T>(req.query_string())
                 .map(Query)
-                .map_err(|error| ApiError::BadRequest(format!("Invalid query string: {error}"))),
+                .map_err(|error| AppError::BadRequest(format!("Invalid query string: {error}"))),
         )
     }
 }
@@ -234,7 +235,7 @@ mod tests {
             serde_json::to_string(&many).unwrap()
         );
         match parse_json::<serde_json::Value>(body.as_bytes()) {
-            Err(ApiError::Validation(errors)) => {
+            Err(AppError::Validation(errors)) => {
                 let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
                 assert!(fields.contains(&"inner.notes"), "{fields:?}");
                 assert!(fields.iter().any(|f| f.starts_with("deep")), "{fields:?}");
@@ -265,7 +266,7 @@ mod tests {
         match parse_json::<Strict>(
             br#"{"name": "x", "roles": [1], "id": 2, "inner": {"a": 1, "b": 2}}"#,
         ) {
-            Err(ApiError::Validation(errors)) => {
+            Err(AppError::Validation(errors)) => {
                 let mut fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
                 fields.sort();
                 assert_eq!(fields, ["id", "inner.b", "roles"]);
@@ -279,10 +280,10 @@ mod tests {
     fn syntax_errors_are_400_and_data_errors_name_the_field() {
         assert!(matches!(
             parse_json::<Body>(b"{not json"),
-            Err(ApiError::BadRequest(_))
+            Err(AppError::BadRequest(_))
         ));
         match parse_json::<Body>(br#"{"inner": {"sex": "alien"}}"#) {
-            Err(ApiError::Validation(errors)) => assert_eq!(errors[0].field, "inner.sex"),
+            Err(AppError::Validation(errors)) => assert_eq!(errors[0].field, "inner.sex"),
             other => panic!("{other:?}"),
         }
     }

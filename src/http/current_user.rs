@@ -8,48 +8,17 @@ use std::pin::Pin;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 
+use crate::app::AppError;
 use crate::db;
-use crate::domain::account::{Language, Role};
-use crate::error::ApiError;
-use crate::request_context::RequestContext;
-use crate::startup::AppState;
+use crate::domain::account::AccountStatus;
+use crate::state::AppState;
 
-#[derive(Debug, Clone)]
-pub struct CurrentUser {
-    pub id: String,
-    pub email: String,
-    pub full_name: String,
-    pub rpps: String,
-    pub specialty: String,
-    pub roles: Vec<Role>,
-    pub site_code: Option<String>,
-    pub language: Language,
-    /// Whether the account has a second factor enrolled.
-    pub second_factor_enrolled: bool,
-    /// Whether the session was opened with a second factor.
-    pub session_has_second_factor: bool,
-    pub context: RequestContext,
-}
+pub use crate::app::Actor as CurrentUser;
 
 /// The caller, also when their role requires a second factor they have not used yet: only the
 /// endpoints that let them enrol (and see themselves) take it.
 #[derive(Debug, Clone)]
 pub struct EnrollingUser(pub CurrentUser);
-
-impl CurrentUser {
-    pub fn has_role(&self, role: Role) -> bool {
-        self.roles.contains(&role)
-    }
-
-    /// 403 unless the user holds one of `roles`.
-    pub fn require_any(&self, roles: &[Role]) -> Result<(), ApiError> {
-        if roles.iter().any(|role| self.has_role(*role)) {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden)
-        }
-    }
-}
 
 /// The bearer token of the request; tokens are never read from the URL.
 fn bearer_token(req: &HttpRequest) -> Option<String> {
@@ -62,7 +31,7 @@ fn bearer_token(req: &HttpRequest) -> Option<String> {
 }
 
 impl FromRequest for CurrentUser {
-    type Error = ApiError;
+    type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
@@ -80,7 +49,7 @@ impl FromRequest for CurrentUser {
             if needs_second_factor
                 && !(user.session_has_second_factor && user.second_factor_enrolled)
             {
-                return Err(ApiError::SecondFactorRequired {
+                return Err(AppError::SecondFactorRequired {
                     enrolled: user.second_factor_enrolled,
                 });
             }
@@ -90,7 +59,7 @@ impl FromRequest for CurrentUser {
 }
 
 impl FromRequest for EnrollingUser {
-    type Error = ApiError;
+    type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
@@ -104,27 +73,27 @@ impl FromRequest for EnrollingUser {
 pub struct AuthenticatedActor(pub String);
 
 /// The caller of a valid access token whose account is active.
-fn authenticate(req: &HttpRequest) -> impl Future<Output = Result<CurrentUser, ApiError>> + use<> {
+fn authenticate(req: &HttpRequest) -> impl Future<Output = Result<CurrentUser, AppError>> + use<> {
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let token = bearer_token(req);
-    let context = RequestContext::of(req);
+    let context = crate::http::request_context::context_of(req);
     let req = req.clone();
     async move {
         let state = state.ok_or_else(|| anyhow::anyhow!("application state missing"))?;
         let claims = token
             .and_then(|token| state.jwt.verify_access(&token))
-            .ok_or(ApiError::Unauthorized)?;
+            .ok_or(AppError::Unauthorized)?;
         let session_has_second_factor = claims.has_second_factor();
         let user_id = claims.sub;
         let (user, roles) = state
             .db
-            .run(move |conn| Ok(db::users::find_with_roles(conn, &user_id)?))
+            .run(move |conn| db::users::find_with_roles(conn, &user_id))
             .await?
-            .filter(|(user, _)| user.status == "active")
-            .ok_or(ApiError::Unauthorized)?;
+            .filter(|(user, _)| user.status == AccountStatus::Active)
+            .ok_or(AppError::Unauthorized)?;
         req.extensions_mut()
             .insert(AuthenticatedActor(user.id.clone()));
-        let mut roles: Vec<Role> = roles.iter().filter_map(|role| Role::parse(role)).collect();
+        let mut roles = roles;
         roles.sort();
         Ok(CurrentUser {
             context: context.with_actor(&user.id),
@@ -135,7 +104,7 @@ fn authenticate(req: &HttpRequest) -> impl Future<Output = Result<CurrentUser, A
             specialty: user.specialty,
             roles,
             site_code: user.site_code,
-            language: Language::parse(&user.language).unwrap_or_default(),
+            language: user.language,
             second_factor_enrolled: user.totp_enabled_at.is_some(),
             session_has_second_factor,
         })

@@ -7,7 +7,7 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::error::ApiError;
+use crate::app::AppError;
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 200;
@@ -18,12 +18,29 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
+/// What a client asks of a list: how many, after which cursor.
+#[derive(Debug, Clone, Default)]
+pub struct PageRequest {
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+impl PageRequest {
+    pub fn limit(&self) -> Result<i64, AppError> {
+        limit(self.limit)
+    }
+
+    pub fn cursor(&self) -> Result<Option<(NaiveDateTime, String)>, AppError> {
+        decode_cursor(self.cursor.as_deref())
+    }
+}
+
 /// The limit asked for, validated: 1..=200.
-pub fn limit(requested: Option<i64>) -> Result<i64, ApiError> {
+pub fn limit(requested: Option<i64>) -> Result<i64, AppError> {
     match requested {
         None => Ok(DEFAULT_LIMIT),
         Some(limit) if (1..=MAX_LIMIT).contains(&limit) => Ok(limit),
-        Some(_) => Err(ApiError::invalid(
+        Some(_) => Err(AppError::invalid(
             "limit",
             format!("must be between 1 and {MAX_LIMIT}"),
         )),
@@ -35,11 +52,11 @@ pub fn encode_cursor(at: NaiveDateTime, id: &str) -> String {
     URL_SAFE_NO_PAD.encode(format!("{}|{id}", at.and_utc().timestamp_micros()))
 }
 
-pub fn decode_cursor(cursor: Option<&str>) -> Result<Option<(NaiveDateTime, String)>, ApiError> {
+pub fn decode_cursor(cursor: Option<&str>) -> Result<Option<(NaiveDateTime, String)>, AppError> {
     let Some(cursor) = cursor else {
         return Ok(None);
     };
-    let invalid = || ApiError::invalid("cursor", "is not a cursor returned by this list");
+    let invalid = || AppError::invalid("cursor", "is not a cursor returned by this list");
     let text = URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()

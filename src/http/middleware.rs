@@ -15,11 +15,12 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, ResponseError};
 use tracing::Instrument;
 
+use crate::app::AppError;
 use crate::audit::{self, Outcome};
-use crate::auth::current_user::AuthenticatedActor;
-use crate::error::{ApiError, problem_response};
-use crate::request_context::{CorrelationId, RequestContext};
-use crate::startup::AppState;
+use crate::http::current_user::AuthenticatedActor;
+use crate::http::problem::problem_response;
+use crate::http::request_context::CorrelationId;
+use crate::state::AppState;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -156,7 +157,7 @@ async fn audit_refusal(state: &AppState, response: &ServiceResponse<BoxBody>) {
     {
         return;
     }
-    let mut context = RequestContext::of(response.request());
+    let mut context = crate::http::request_context::context_of(response.request());
     if let Some(actor) = response.request().extensions().get::<AuthenticatedActor>() {
         context = context.with_actor(&actor.0);
     }
@@ -282,13 +283,13 @@ fn problem_for_bare_errors(response: ServiceResponse<BoxBody>) -> ServiceRespons
         return response;
     }
     let replacement = match status.as_u16() {
-        404 => ApiError::NotFound.error_response(),
+        404 => AppError::NotFound.error_response(),
         405 => problem_response(
             status,
             "method-not-allowed",
             "This method is not allowed here.".into(),
         ),
-        413 => ApiError::PayloadTooLarge.error_response(),
+        413 => AppError::PayloadTooLarge.error_response(),
         _ => problem_response(
             status,
             "error",
@@ -341,6 +342,6 @@ pub async fn no_route(req: actix_web::HttpRequest) -> actix_web::HttpResponse {
             }
             response
         }
-        None => ApiError::NotFound.error_response(),
+        None => AppError::NotFound.error_response(),
     }
 }

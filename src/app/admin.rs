@@ -1,0 +1,243 @@
+//! Administration: the accounts (roles granted and removed, disabled), the audit trail and the
+//! e-mail outbox (without bodies). Admins only.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::pagination::{self, Page, PageRequest};
+use super::{Actor, AppError};
+use crate::audit::{self, Outcome};
+use crate::db::{self, DbConnection};
+use crate::domain::account::{AccountStatus, Language, Role};
+use crate::domain::mail::{EmailKind, OutboxStatus};
+use crate::state::AppState;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: String,
+    pub email: String,
+    pub full_name: String,
+    pub rpps: String,
+    pub specialty: String,
+    pub site_code: Option<String>,
+    pub language: Language,
+    pub status: AccountStatus,
+    pub roles: Vec<Role>,
+    pub created_at: DateTime<Utc>,
+}
+
+fn user_view(conn: &mut DbConnection, row: db::users::UserRow) -> Result<UserView, AppError> {
+    let mut roles = db::users::roles(conn, &row.id)?;
+    roles.sort();
+    Ok(UserView {
+        roles,
+        status: row.status,
+        created_at: row.created_at.and_utc(),
+        id: row.id,
+        email: row.email,
+        full_name: row.full_name,
+        rpps: row.rpps,
+        specialty: row.specialty,
+        site_code: row.site_code,
+        language: row.language,
+    })
+}
+
+/// The accounts, by id (the cursor is the last id of the page before).
+pub async fn users(
+    state: &AppState,
+    actor: &Actor,
+    page: PageRequest,
+) -> Result<Page<UserView>, AppError> {
+    actor.require_any(&[Role::Admin])?;
+    let limit = page.limit()?;
+    state
+        .db
+        .run(move |conn| {
+            let rows = db::users::list(conn, page.cursor.as_deref(), limit)?;
+            let full = rows.len() as i64 == limit;
+            let items = rows
+                .into_iter()
+                .map(|row| user_view(conn, row))
+                .collect::<Result<Vec<_>, _>>()?;
+            let next_cursor = full.then(|| items.last().map(|u| u.id.clone())).flatten();
+            Ok(Page { items, next_cursor })
+        })
+        .await
+}
+
+/// Replaces a user's roles; the change applies to their next request.
+pub async fn set_roles(
+    state: &AppState,
+    actor: &Actor,
+    user_id: &str,
+    mut roles: Vec<Role>,
+) -> Result<UserView, AppError> {
+    actor.require_any(&[Role::Admin])?;
+    roles.sort_by_key(|role| role.as_str());
+    roles.dedup();
+    let (context, target) = (actor.context.clone(), user_id.to_owned());
+    state
+        .db
+        .write(move |conn| {
+            let row = db::users::find_by_id(conn, &target)?.ok_or(AppError::NotFound)?;
+            db::users::set_roles(conn, &target, &roles, db::now())?;
+            audit::record(
+                conn,
+                &context,
+                "role.set",
+                "user",
+                Some(&target),
+                Outcome::Allowed,
+            )?;
+            user_view(conn, row)
+        })
+        .await
+}
+
+/// Enables or disables an account; a disabled user is refused at once, and their sessions end.
+pub async fn set_status(
+    state: &AppState,
+    actor: &Actor,
+    user_id: &str,
+    status: AccountStatus,
+) -> Result<UserView, AppError> {
+    actor.require_any(&[Role::Admin])?;
+    if status == AccountStatus::Pending {
+        return Err(AppError::invalid("status", "must be active or disabled"));
+    }
+    let (context, target) = (actor.context.clone(), user_id.to_owned());
+    state
+        .db
+        .write(move |conn| {
+            db::users::find_by_id(conn, &target)?.ok_or(AppError::NotFound)?;
+            db::users::set_status(conn, &target, status)?;
+            if status == AccountStatus::Disabled {
+                db::tokens::revoke_all_for_user(conn, &target, db::now())?;
+            }
+            audit::record(
+                conn,
+                &context,
+                "user.set_status",
+                "user",
+                Some(&target),
+                Outcome::Allowed,
+            )?;
+            let row = db::users::find_by_id(conn, &target)?.ok_or(AppError::NotFound)?;
+            user_view(conn, row)
+        })
+        .await
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditItem {
+    pub id: String,
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<String>,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: Option<String>,
+    /// `allowed` | `denied`
+    pub outcome: String,
+    pub client_addr: Option<String>,
+    pub correlation_id: Option<String>,
+}
+
+/// Which rows of the audit trail to show.
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct AuditFilter {
+    pub entity_id: Option<String>,
+    pub actor_id: Option<String>,
+    pub action: Option<String>,
+    /// Inclusive.
+    pub from: Option<DateTime<Utc>>,
+    /// Exclusive.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// The audit trail, newest first.
+pub async fn audit_trail(
+    state: &AppState,
+    actor: &Actor,
+    filter: AuditFilter,
+    page: PageRequest,
+) -> Result<Page<AuditItem>, AppError> {
+    actor.require_any(&[Role::Admin])?;
+    let limit = page.limit()?;
+    let filter = db::audit::AuditFilter {
+        entity_id: filter.entity_id,
+        actor_id: filter.actor_id,
+        action: filter.action,
+        from: filter.from.map(|t| t.naive_utc()),
+        to: filter.to.map(|t| t.naive_utc()),
+        before: page.cursor()?,
+    };
+    let rows = state
+        .db
+        .run(move |conn| db::audit::list(conn, &filter, limit))
+        .await?;
+    Ok(pagination::page(
+        rows,
+        limit,
+        |row| (row.at, row.id.clone()),
+        |row| AuditItem {
+            id: row.id,
+            at: row.at.and_utc(),
+            actor_id: row.actor_id,
+            action: row.action,
+            entity_type: row.entity_type,
+            entity_id: row.entity_id,
+            outcome: row.outcome,
+            client_addr: row.client_addr,
+            correlation_id: row.correlation_id,
+        },
+    ))
+}
+
+/// One e-mail of the outbox (its body is not shown).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OutboxItem {
+    pub id: String,
+    #[schema(value_type = String)]
+    pub kind: EmailKind,
+    pub to: String,
+    pub status: OutboxStatus,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub next_attempt_at: DateTime<Utc>,
+}
+
+/// The e-mail outbox, newest first.
+pub async fn outbox(
+    state: &AppState,
+    actor: &Actor,
+    status: Option<OutboxStatus>,
+    page: PageRequest,
+) -> Result<Page<OutboxItem>, AppError> {
+    actor.require_any(&[Role::Admin])?;
+    let limit = page.limit()?;
+    let before = page.cursor()?;
+    let rows = state
+        .db
+        .run(move |conn| db::outbox::list(conn, status, before, limit))
+        .await?;
+    Ok(pagination::page(
+        rows,
+        limit,
+        |row| (row.created_at, row.id.clone()),
+        |row| OutboxItem {
+            id: row.id,
+            kind: row.kind,
+            to: row.recipient,
+            status: row.status,
+            attempts: row.attempts,
+            last_error: row.last_error,
+            created_at: row.created_at.and_utc(),
+            sent_at: row.sent_at.map(|t| t.and_utc()),
+            next_attempt_at: row.next_attempt_at.and_utc(),
+        },
+    ))
+}

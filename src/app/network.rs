@@ -1,0 +1,164 @@
+//! The network as its users read it: the sites (the nearest to a département first), the
+//! staffs with their rules, and the experts who sit in each staff.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{Actor, AppError};
+use crate::audit::{self, Outcome};
+use crate::db;
+use crate::domain::account::Role;
+use crate::domain::departement;
+use crate::state::AppState;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Site {
+    pub code: String,
+    pub name: String,
+    /// `coordinator` | `constituent` | `competence`
+    pub kind: String,
+    pub hospital: String,
+    pub city: String,
+    pub address: String,
+    pub departement: String,
+    pub latitude: f64,
+    pub longitude: f64,
+    /// With `?departement=`: distance from that département's prefecture, in km.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distance_km: Option<f64>,
+}
+
+/// How many sites answer a département query: the nearest ones.
+const NEAREST: usize = 5;
+
+/// The network's sites; for a département, the sites that serve it, nearest first.
+pub async fn sites(state: &AppState, departement: Option<&str>) -> Result<Vec<Site>, AppError> {
+    let origin =
+        match departement {
+            None => None,
+            Some(code) => Some(departement::find(code).ok_or_else(|| {
+                AppError::invalid("departement", "is not a French département code")
+            })?),
+        };
+    let rows = state.db.run(db::network::sites).await?;
+    let mut sites: Vec<Site> = rows
+        .into_iter()
+        .map(|row| Site {
+            distance_km: origin.map(|o| {
+                (departement::distance_km(o.latitude, o.longitude, row.latitude, row.longitude)
+                    * 10.0)
+                    .round()
+                    / 10.0
+            }),
+            code: row.code,
+            name: row.name,
+            kind: row.kind,
+            hospital: row.hospital,
+            city: row.city,
+            address: row.address,
+            departement: row.departement,
+            latitude: row.latitude,
+            longitude: row.longitude,
+        })
+        .collect();
+    if origin.is_some() {
+        sites.sort_by(|a, b| {
+            a.distance_km
+                .partial_cmp(&b.distance_km)
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        sites.truncate(NEAREST);
+    }
+    Ok(sites)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Staff {
+    pub code: String,
+    pub name: String,
+    pub topics: Vec<String>,
+    /// RFC 5545 recurrence rule, in the center's local time.
+    pub rrule: String,
+    pub dtstart: String,
+    /// Local start time `HH:MM`.
+    pub start_time: String,
+    pub time_zone: String,
+    pub duration_minutes: i64,
+    /// Cases per meeting.
+    pub capacity: i64,
+    /// Submissions close this long before a meeting starts.
+    pub cutoff_minutes: i64,
+    /// Distinct specialties a meeting needs for its opinions to meet the quorum.
+    pub quorum_specialties: i64,
+}
+
+/// The staffs with their recurrence, capacity, cut-off and topics.
+pub async fn staffs(state: &AppState) -> Result<Vec<Staff>, AppError> {
+    let rows = state.db.run(db::network::staffs_with_zone).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(row, time_zone)| Staff {
+            topics: serde_json::from_str(&row.topics).unwrap_or_default(),
+            code: row.code,
+            name: row.name,
+            rrule: row.rrule,
+            dtstart: row.dtstart,
+            start_time: row.start_time,
+            time_zone,
+            duration_minutes: row.duration_minutes,
+            capacity: row.capacity,
+            cutoff_minutes: row.cutoff_minutes,
+            quorum_specialties: row.quorum_specialties,
+        })
+        .collect())
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StaffExperts {
+    /// Users holding the expert role who sit in this staff's meetings.
+    pub user_ids: Vec<String>,
+}
+
+/// Sets the experts who sit in a staff: they read its meetings' agendas and cases, and draft
+/// the opinions.
+pub async fn set_experts(
+    state: &AppState,
+    actor: &Actor,
+    staff_code: &str,
+    mut user_ids: Vec<String>,
+) -> Result<StaffExperts, AppError> {
+    actor.require_any(&[Role::Admin, Role::Coordinator])?;
+    user_ids.sort();
+    user_ids.dedup();
+    if user_ids.len() > 200 {
+        return Err(AppError::invalid("user_ids", "at most 200 experts"));
+    }
+    let (context, code) = (actor.context.clone(), staff_code.to_owned());
+    state
+        .db
+        .write(move |conn| {
+            db::network::staff(conn, &code)?.ok_or(AppError::NotFound)?;
+            for (i, id) in user_ids.iter().enumerate() {
+                if !db::users::roles(conn, id)?.contains(&Role::Expert) {
+                    return Err(AppError::invalid(
+                        format!("user_ids[{i}]"),
+                        "is not a user with the expert role",
+                    ));
+                }
+            }
+            db::meetings::set_staff_experts(conn, &code, &user_ids)?;
+            audit::record(
+                conn,
+                &context,
+                "staff.set_experts",
+                "staff",
+                Some(&code),
+                Outcome::Allowed,
+            )?;
+            Ok(StaffExperts {
+                user_ids: db::meetings::staff_expert_ids(conn, &code)?,
+            })
+        })
+        .await
+}

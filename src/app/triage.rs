@@ -1,0 +1,144 @@
+//! The coordinators' decisions on a submitted request: schedule it into a meeting (or move it),
+//! ask the requester for information, or reject it as out of scope.
+
+use super::requests::{checked_message, checked_reason, insert_message};
+use super::views::{RequestView, view};
+use super::workflow::{self, Change};
+use super::{Actor, AppError};
+use crate::db;
+use crate::domain::account::Role;
+use crate::domain::mail::{DateChange, EmailKind};
+use crate::domain::meeting::MeetingStatus;
+use crate::domain::request_form::Urgency;
+use crate::domain::request_status::{RequestStatus, Transition};
+use crate::state::AppState;
+
+pub const MAX_REASON_CHARS: usize = 2_000;
+
+/// Schedules a submitted request into a planned meeting of any staff (a reroute when it is not
+/// the request's staff), or moves a scheduled one. Capacity is a hard limit for routine
+/// requests; an urgent one may exceed it with `allow_over_capacity`. Of two coordinators
+/// taking the last place at once, exactly one succeeds (the meeting is locked).
+pub async fn schedule(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    meeting_id: String,
+    allow_over_capacity: bool,
+) -> Result<RequestView, AppError> {
+    actor.require_any(&[Role::Coordinator])?;
+    let (context, public_url) = (actor.context.clone(), state.public_url().to_owned());
+    workflow::on_visible_request(
+        state,
+        actor,
+        id,
+        "request.schedule",
+        move |conn, request, _| {
+            let meeting = db::meetings::lock(conn, &meeting_id)?
+                .ok_or_else(|| AppError::invalid("meeting_id", "is not a meeting"))?;
+            if meeting.status != MeetingStatus::Planned {
+                return Err(AppError::conflict(format!(
+                    "The meeting is {}.",
+                    meeting.status
+                )));
+            }
+            let scheduled = request.status == RequestStatus::Scheduled;
+            if scheduled && request.meeting_id.as_deref() == Some(meeting.id.as_str()) {
+                return Err(AppError::conflict(
+                    "The request is already scheduled in this meeting.",
+                ));
+            }
+            let booked = db::meetings::booked(conn, &meeting.id)?;
+            let may_exceed = allow_over_capacity && request.urgency == Urgency::Urgent;
+            if booked >= meeting.capacity && !may_exceed {
+                return Err(AppError::refused(
+                    format!(
+                        "The meeting is full ({booked} of {} places).",
+                        meeting.capacity
+                    ),
+                    request.status,
+                ));
+            }
+            let (transition, change) = if scheduled {
+                (Transition::Reschedule, DateChange::Moved)
+            } else {
+                (Transition::Schedule, DateChange::Scheduled)
+            };
+            let request = Change::new(transition)
+                .setting(db::requests::RequestChanges {
+                    meeting_id: Some(Some(meeting.id.clone())),
+                    staff_code: Some(Some(meeting.staff_code.clone())),
+                    proposed_meeting_id: Some(None),
+                    ..Default::default()
+                })
+                .note(change.note())
+                .tell_requester(
+                    EmailKind::RequestScheduled,
+                    Some(&meeting.id),
+                    change.template_values(),
+                )
+                .apply(conn, &context, &public_url, &request)?;
+            view(conn, request)
+        },
+    )
+    .await
+}
+
+/// Asks the requester for more information: the question joins the thread, and the request
+/// waits in `needs_info` until they answer in the thread or amend the form.
+pub async fn request_info(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    message: String,
+) -> Result<RequestView, AppError> {
+    actor.require_any(&[Role::Coordinator])?;
+    checked_message(&message, "message")?;
+    let (caller, public_url) = (actor.clone(), state.public_url().to_owned());
+    workflow::on_visible_request(
+        state,
+        actor,
+        id,
+        "request.request_info",
+        move |conn, request, _| {
+            let request = Change::new(Transition::RequestInfo)
+                .tell_requester(EmailKind::InfoRequested, None, serde_json::json!({}))
+                .apply(conn, &caller.context, &public_url, &request)?;
+            insert_message(conn, &request.id, &caller.id, Role::Coordinator, &message)?;
+            view(conn, request)
+        },
+    )
+    .await
+}
+
+/// Rejects a request as out of the network's scope, with a reason shown to the requester.
+pub async fn reject(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    reason: &str,
+) -> Result<RequestView, AppError> {
+    actor.require_any(&[Role::Coordinator])?;
+    let reason = reason.trim().to_owned();
+    checked_reason(&reason, MAX_REASON_CHARS)?;
+    let (context, public_url) = (actor.context.clone(), state.public_url().to_owned());
+    workflow::on_visible_request(
+        state,
+        actor,
+        id,
+        "request.reject",
+        move |conn, request, _| {
+            let request = Change::new(Transition::Reject)
+                .setting(db::requests::RequestChanges {
+                    rejection_reason: Some(Some(reason.clone())),
+                    proposed_meeting_id: Some(None),
+                    ..Default::default()
+                })
+                .note(reason)
+                .tell_requester(EmailKind::RequestRejected, None, serde_json::json!({}))
+                .apply(conn, &context, &public_url, &request)?;
+            view(conn, request)
+        },
+    )
+    .await
+}
