@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::AppExt;
 
 use crate::routes;
 
@@ -15,12 +16,6 @@ use crate::routes;
         description = "Request workflow of a rare-disease reference network: referring physicians' opinion requests, multidisciplinary meetings (RCP), opinions. Errors are RFC 9457 problem+json.",
         license(name = "AGPL-3.0-or-later"),
     ),
-    paths(
-        routes::health::healthz,
-        routes::health::readyz,
-        routes::metrics::metrics
-    ),
-    nest((path = "/api/v1", api = V1Api)),
     components(schemas(
         crate::http::problem::Problem,
         crate::domain::FieldError,
@@ -40,53 +35,6 @@ use crate::routes;
 )]
 pub struct ApiDoc;
 
-/// The endpoints under `/api/v1`.
-#[derive(OpenApi)]
-#[openapi(paths(
-    routes::auth::register::register,
-    routes::auth::verify_email::verify_email,
-    routes::auth::login::login,
-    routes::auth::login_mfa::login_mfa,
-    routes::auth::refresh::refresh,
-    routes::auth::logout::logout,
-    routes::auth::password_reset::password_reset,
-    routes::auth::password_reset_confirm::password_reset_confirm,
-    routes::me::get_me,
-    routes::mfa::enrol::enrol_totp,
-    routes::mfa::confirm::confirm_totp,
-    routes::mfa::remove::remove_totp,
-    routes::sites::list_sites,
-    routes::staffs::list::list_staffs,
-    routes::staffs::list_meetings::list_meetings,
-    routes::staffs::create_meeting::create_meeting,
-    routes::staffs::set_experts::set_experts,
-    routes::requests::create::create_request,
-    routes::requests::list::list_requests,
-    routes::requests::get::get_request,
-    routes::requests::update::update_request,
-    routes::requests::submit::submit_request,
-    routes::requests::withdraw::withdraw_request,
-    routes::requests::schedule::schedule_request,
-    routes::requests::request_info::request_info,
-    routes::requests::reject::reject_request,
-    routes::requests::list_messages::list_messages,
-    routes::requests::post_message::post_message,
-    routes::requests::attachment_upload::upload_attachment,
-    routes::requests::attachment_download::download_attachment,
-    routes::requests::put_opinion::put_opinion,
-    routes::requests::deliver_opinion::deliver_opinion,
-    routes::requests::get_opinion::get_opinion,
-    routes::meetings::get::get_meeting,
-    routes::meetings::hold::hold_meeting,
-    routes::meetings::update::update_meeting,
-    routes::admin::users::list_users,
-    routes::admin::users::set_user_roles,
-    routes::admin::users::update_user,
-    routes::admin::outbox::list_outbox,
-    routes::admin::audit::list_audit,
-))]
-struct V1Api;
-
 struct BearerAuth;
 
 impl Modify for BearerAuth {
@@ -104,10 +52,17 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The document served at `/openapi.json` and committed: the handlers' annotations, then the
-/// rules every operation shares written in one place (see [`complete`]).
+/// The document served at `/openapi.json` and committed: the endpoints registered by
+/// `routes::configure` with their annotations, then the rules every operation shares written
+/// in one place (see [`complete`]).
 pub fn build() -> utoipa::openapi::OpenApi {
-    let mut document = serde_json::to_value(ApiDoc::openapi()).expect("the document serialises");
+    let (_, paths) = actix_web::App::new()
+        .into_utoipa_app()
+        .configure(routes::configure)
+        .split_for_parts();
+    let mut document = ApiDoc::openapi();
+    document.merge(paths);
+    let mut document = serde_json::to_value(document).expect("the document serialises");
     complete(&mut document);
     serde_json::from_value(document).expect("the completed document deserialises")
 }

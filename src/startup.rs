@@ -23,6 +23,7 @@ use crate::network::NetworkFile;
 use crate::outbox::Worker;
 use crate::routes;
 use crate::state::AppState;
+use utoipa_actix_web::AppExt;
 
 /// Opens the database, applies the migrations and seeds the network.
 pub async fn prepare_database(settings: &Settings) -> anyhow::Result<Db> {
@@ -102,7 +103,9 @@ impl Application {
                 .app_data(
                     web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()),
                 )
+                .into_utoipa_app()
                 .configure(routes::configure)
+                .into_app()
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
                 .default_service(web::to(middleware::no_route))
         })

@@ -189,25 +189,17 @@ pub async fn deliver(state: &AppState, actor: &Actor, id: &str) -> Result<Opinio
                     AppError::refused("There is no draft opinion to deliver.", request.status)
                 })?;
             let amended = request.status == RequestStatus::Completed;
-            let tell = serde_json::json!({"amended": amended});
-            let meeting_id = request.meeting_id.clone();
             let request = if amended {
-                let requester = workflow::requester_of(conn, &request)?;
-                workflow::notify(
-                    conn,
-                    &public_url,
-                    &request,
-                    &requester,
-                    EmailKind::OpinionDelivered,
-                    meeting_id.as_deref(),
-                    tell,
-                )?;
                 request
             } else {
-                Change::new(Transition::Deliver)
-                    .tell_requester(EmailKind::OpinionDelivered, meeting_id.as_deref(), tell)
-                    .apply(conn, &caller.context, &public_url, &request)?
+                Change::new(Transition::Deliver).apply(
+                    conn,
+                    &caller.context,
+                    &public_url,
+                    &request,
+                )?
             };
+            // The opinion is frozen before the requester is told of it.
             if db::opinions::deliver(conn, &draft.id, &caller.id, db::now())? == 0 {
                 return Err(AppError::conflict("The opinion was delivered meanwhile."));
             }
@@ -223,6 +215,16 @@ pub async fn deliver(state: &AppState, actor: &Actor, id: &str) -> Result<Opinio
                 "opinion",
                 Some(&request.id),
                 Outcome::Allowed,
+            )?;
+            let requester = workflow::requester_of(conn, &request)?;
+            workflow::notify(
+                conn,
+                &public_url,
+                &request,
+                &requester,
+                EmailKind::OpinionDelivered,
+                request.meeting_id.as_deref(),
+                serde_json::json!({"amended": amended}),
             )?;
             opinion_view(conn, &request, false)?.ok_or(AppError::NotFound)
         },

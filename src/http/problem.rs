@@ -140,3 +140,64 @@ impl ResponseError for AppError {
         response.json(problem)
     }
 }
+
+/// The problem answers handlers name in their OpenAPI `responses(...)`, each written once
+/// here (the answers every operation shares are added by `openapi::complete`).
+pub mod answers {
+    use super::Problem;
+
+    /// The link or the input is not usable as sent
+    #[derive(utoipa::IntoResponses)]
+    #[response(status = 400, content_type = "application/problem+json")]
+    pub struct BadRequest(#[allow(dead_code)] Problem);
+
+    /// No valid access token, or wrong credentials
+    #[derive(utoipa::IntoResponses)]
+    #[response(status = 401, content_type = "application/problem+json")]
+    pub struct Unauthorized(#[allow(dead_code)] Problem);
+
+    /// Not allowed for this caller
+    #[derive(utoipa::IntoResponses)]
+    #[response(status = 403, content_type = "application/problem+json")]
+    pub struct Forbidden(#[allow(dead_code)] Problem);
+
+    /// No such resource, or none this caller may see
+    #[derive(utoipa::IntoResponses)]
+    #[response(status = 404, content_type = "application/problem+json")]
+    pub struct NotFound(#[allow(dead_code)] Problem);
+
+    /// Not possible in the resource's current state (named in `current_status`)
+    #[derive(utoipa::IntoResponses)]
+    #[response(status = 409, content_type = "application/problem+json")]
+    pub struct Conflict(#[allow(dead_code)] Problem);
+
+    /// `If-Match` names a version that is no longer the current one
+    #[derive(utoipa::IntoResponses)]
+    #[response(status = 412, content_type = "application/problem+json")]
+    pub struct PreconditionFailed(#[allow(dead_code)] Problem);
+
+    /// The file or the body is too large
+    #[derive(utoipa::IntoResponses)]
+    #[response(status = 413, content_type = "application/problem+json")]
+    pub struct PayloadTooLarge(#[allow(dead_code)] Problem);
+
+    /// The file's type is not accepted
+    #[derive(utoipa::IntoResponses)]
+    #[response(status = 415, content_type = "application/problem+json")]
+    pub struct UnsupportedMediaType(#[allow(dead_code)] Problem);
+
+    /// Invalid fields, all listed in `errors`
+    #[derive(utoipa::IntoResponses)]
+    #[response(status = 422, content_type = "application/problem+json")]
+    pub struct Invalid(#[allow(dead_code)] Problem);
+
+    /// A dependency (the database) is unavailable; retry shortly
+    #[derive(utoipa::IntoResponses)]
+    #[response(status = 503, content_type = "application/problem+json")]
+    pub struct Unavailable(#[allow(dead_code)] Problem);
+
+    /// Too many attempts; retry after `Retry-After` seconds
+    #[derive(utoipa::IntoResponses)]
+    #[response(status = 429, content_type = "application/problem+json")]
+    pub struct TooManyRequests(#[allow(dead_code)] Problem);
+}

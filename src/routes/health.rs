@@ -23,7 +23,7 @@ pub async fn healthz() -> HttpResponse {
 /// 200 when the database answers, else 503.
 #[utoipa::path(tag = "operations", responses(
     (status = 200, body = HealthStatus),
-    (status = 503, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    crate::http::problem::answers::Unavailable,
 ))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {

@@ -11,7 +11,7 @@ use crate::state::AppState;
 /// Open to a user who must still enrol one.
 #[utoipa::path(tag = "accounts", security(("bearer" = [])), responses(
     (status = 200, body = Me),
-    (status = 401, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    crate::http::problem::answers::Unauthorized,
 ))]
 #[get("/me")]
 pub async fn get_me(

@@ -12,7 +12,7 @@ use crate::state::AppState;
 /// not publish it).
 #[utoipa::path(tag = "operations", responses(
     (status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain"),
-    (status = 503, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    crate::http::problem::answers::Unavailable,
 ))]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {

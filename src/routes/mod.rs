@@ -1,4 +1,6 @@
-//! The HTTP API: one folder per resource, one handler per endpoint.
+//! The HTTP API: one folder per resource, one handler per endpoint. [`configure`] is the one
+//! list of endpoints: it registers them with actix and, through utoipa-actix-web, in the
+//! OpenAPI document (`openapi::build`).
 
 pub mod admin;
 pub mod auth;
@@ -11,14 +13,15 @@ pub mod requests;
 pub mod sites;
 pub mod staffs;
 
-use actix_web::web;
+use utoipa_actix_web::scope;
+use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
         .service(metrics::metrics)
         .service(
-            web::scope("/api/v1")
+            scope("/api/v1")
                 .configure(auth::configure)
                 .service(me::get_me)
                 .configure(mfa::configure)

@@ -18,7 +18,7 @@ pub struct SitesQuery {
 /// The network's sites; with `?departement=` the sites that serve it, nearest first.
 #[utoipa::path(tag = "network", params(SitesQuery), responses(
     (status = 200, body = Vec<Site>),
-    (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    crate::http::problem::answers::Invalid,
 ))]
 #[get("/sites")]
 pub async fn list_sites(

@@ -26,7 +26,7 @@ pub struct AuditQuery {
 /// The audit trail, newest first.
 #[utoipa::path(tag = "admin", params(AuditQuery), security(("bearer" = [])), responses(
     (status = 200, body = Page<AuditItem>),
-    (status = 403, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    crate::http::problem::answers::Forbidden,
 ))]
 #[get("/admin/audit")]
 pub async fn list_audit(

@@ -4,9 +4,9 @@ pub mod audit;
 pub mod outbox;
 pub mod users;
 
-use actix_web::web;
+use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(users::list_users)
         .service(users::set_user_roles)
         .service(users::update_user)

@@ -20,7 +20,7 @@ pub struct OutboxQuery {
 /// The e-mail outbox, newest first.
 #[utoipa::path(tag = "admin", params(OutboxQuery), security(("bearer" = [])), responses(
     (status = 200, body = Page<OutboxItem>),
-    (status = 403, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    crate::http::problem::answers::Forbidden,
 ))]
 #[get("/admin/outbox")]
 pub async fn list_outbox(

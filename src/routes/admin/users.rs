@@ -19,7 +19,7 @@ pub struct UsersQuery {
 /// The accounts, by id.
 #[utoipa::path(tag = "admin", params(UsersQuery), security(("bearer" = [])), responses(
     (status = 200, body = Page<UserView>),
-    (status = 403, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    crate::http::problem::answers::Forbidden,
 ))]
 #[get("/admin/users")]
 pub async fn list_users(
@@ -41,8 +41,8 @@ pub struct RolesBody {
 /// Replaces a user's roles; the change applies to their next request.
 #[utoipa::path(tag = "admin", request_body = RolesBody, security(("bearer" = [])), responses(
     (status = 200, body = UserView),
-    (status = 403, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    crate::http::problem::answers::Forbidden,
+    crate::http::problem::answers::NotFound,
 ))]
 #[put("/admin/users/{id}/roles")]
 pub async fn set_user_roles(
@@ -65,9 +65,9 @@ pub struct UpdateUserBody {
 /// Enables or disables an account.
 #[utoipa::path(tag = "admin", request_body = UpdateUserBody, security(("bearer" = [])), responses(
     (status = 200, body = UserView),
-    (status = 403, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    crate::http::problem::answers::Forbidden,
+    crate::http::problem::answers::NotFound,
+    crate::http::problem::answers::Invalid,
 ))]
 #[patch("/admin/users/{id}")]
 pub async fn update_user(

@@ -19,8 +19,8 @@ pub struct LoginBody {
 /// gets `{"mfa_required": true, "mfa_token": ...}` instead of tokens.
 #[utoipa::path(tag = "accounts", request_body = LoginBody, responses(
     (status = 200, body = LoginAnswer),
-    (status = 401, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    (status = 429, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    crate::http::problem::answers::Unauthorized,
+    crate::http::problem::answers::TooManyRequests,
 ))]
 #[post("/auth/login")]
 pub async fn login(

@@ -22,8 +22,8 @@ pub struct LoginMfaBody {
 /// account's throttle, and a challenge dies after five of them.
 #[utoipa::path(tag = "accounts", request_body = LoginMfaBody, responses(
     (status = 200, body = TokenPair),
-    (status = 401, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    (status = 429, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    crate::http::problem::answers::Unauthorized,
+    crate::http::problem::answers::TooManyRequests,
 ))]
 #[post("/auth/login/mfa")]
 pub async fn login_mfa(

@@ -9,7 +9,7 @@ use crate::state::AppState;
 /// Ends the session the refresh token belongs to.
 #[utoipa::path(tag = "accounts", request_body = RefreshBody, security(("bearer" = [])), responses(
     (status = 204, description = "The session is revoked."),
-    (status = 401, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    crate::http::problem::answers::Unauthorized,
 ))]
 #[post("/auth/logout")]
 pub async fn logout(

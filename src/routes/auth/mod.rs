@@ -9,9 +9,9 @@ pub mod refresh;
 pub mod register;
 pub mod verify_email;
 
-use actix_web::web;
+use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(register::register)
         .service(verify_email::verify_email)
         .service(login::login)

@@ -16,8 +16,8 @@ pub struct PasswordResetConfirmBody {
 /// Sets a new password with the e-mailed single-use token; every session of the user ends.
 #[utoipa::path(tag = "accounts", request_body = PasswordResetConfirmBody, responses(
     (status = 204, description = "The password is changed and every session revoked."),
-    (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    crate::http::problem::answers::BadRequest,
+    crate::http::problem::answers::Invalid,
 ))]
 #[post("/auth/password-reset/confirm")]
 pub async fn password_reset_confirm(

@@ -17,7 +17,7 @@ pub struct RefreshBody {
 /// token again revokes its whole family (a stolen token is detected on its first reuse).
 #[utoipa::path(tag = "accounts", request_body = RefreshBody, responses(
     (status = 200, body = TokenPair),
-    (status = 401, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    crate::http::problem::answers::Unauthorized,
 ))]
 #[post("/auth/refresh")]
 pub async fn refresh(

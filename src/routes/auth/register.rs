@@ -19,7 +19,7 @@ pub struct RegistrationAccepted {
 /// is told instead (no account enumeration).
 #[utoipa::path(tag = "accounts", request_body = RegisterBody, responses(
     (status = 202, body = RegistrationAccepted),
-    (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    crate::http::problem::answers::Invalid,
 ))]
 #[post("/auth/register")]
 pub async fn register(

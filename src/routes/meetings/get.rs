@@ -8,8 +8,8 @@ use crate::state::AppState;
 /// The meeting and its agenda, for coordinators and the experts of its staff.
 #[utoipa::path(tag = "meetings", security(("bearer" = [])), responses(
     (status = 200, body = MeetingWithAgenda),
-    (status = 403, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    crate::http::problem::answers::Forbidden,
+    crate::http::problem::answers::NotFound,
 ))]
 #[get("/meetings/{id}")]
 pub async fn get_meeting(

@@ -12,10 +12,10 @@ use crate::state::AppState;
 /// Refused with 409 before the meeting's start.
 #[utoipa::path(tag = "meetings", request_body = HeldBody, security(("bearer" = [])), responses(
     (status = 200, body = MeetingView),
-    (status = 403, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    (status = 409, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    crate::http::problem::answers::Forbidden,
+    crate::http::problem::answers::NotFound,
+    crate::http::problem::answers::Conflict,
+    crate::http::problem::answers::Invalid,
 ))]
 #[post("/meetings/{id}/held")]
 pub async fn hold_meeting(

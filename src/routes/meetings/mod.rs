@@ -4,9 +4,9 @@ pub mod get;
 pub mod hold;
 pub mod update;
 
-use actix_web::web;
+use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(get::get_meeting)
         .service(hold::hold_meeting)
         .service(update::update_meeting);

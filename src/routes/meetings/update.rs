@@ -10,10 +10,10 @@ use crate::state::AppState;
 /// request is scheduled in it are told the new date.
 #[utoipa::path(tag = "meetings", request_body = UpdateMeetingBody, security(("bearer" = [])), responses(
     (status = 200, body = MeetingView),
-    (status = 403, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    (status = 409, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    crate::http::problem::answers::Forbidden,
+    crate::http::problem::answers::NotFound,
+    crate::http::problem::answers::Conflict,
+    crate::http::problem::answers::Invalid,
 ))]
 #[patch("/meetings/{id}")]
 pub async fn update_meeting(

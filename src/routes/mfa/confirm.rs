@@ -12,10 +12,10 @@ use crate::state::AppState;
 /// two-factor session.
 #[utoipa::path(tag = "accounts", security(("bearer" = [])), request_body = CodeBody, responses(
     (status = 200, body = RecoveryCodes),
-    (status = 401, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    (status = 409, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    (status = 429, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    crate::http::problem::answers::Unauthorized,
+    crate::http::problem::answers::Conflict,
+    crate::http::problem::answers::Invalid,
+    crate::http::problem::answers::TooManyRequests,
 ))]
 #[post("/me/mfa/totp/confirm")]
 pub async fn confirm_totp(

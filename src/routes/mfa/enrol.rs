@@ -10,8 +10,8 @@ use crate::state::AppState;
 /// requires a second factor they do not have yet.
 #[utoipa::path(tag = "accounts", security(("bearer" = [])), responses(
     (status = 201, body = TotpEnrolment),
-    (status = 401, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    (status = 409, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    crate::http::problem::answers::Unauthorized,
+    crate::http::problem::answers::Conflict,
 ))]
 #[post("/me/mfa/totp")]
 pub async fn enrol_totp(

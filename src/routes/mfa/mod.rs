@@ -5,9 +5,9 @@ pub mod confirm;
 pub mod enrol;
 pub mod remove;
 
-use actix_web::web;
+use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(enrol::enrol_totp)
         .service(confirm::confirm_totp)
         .service(remove::remove_totp);

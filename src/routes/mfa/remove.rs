@@ -11,11 +11,11 @@ use crate::state::AppState;
 /// only enrol again.
 #[utoipa::path(tag = "accounts", security(("bearer" = [])), request_body = CodeBody, responses(
     (status = 204, description = "Removed; every session ended"),
-    (status = 401, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    (status = 403, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    (status = 409, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    (status = 429, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    crate::http::problem::answers::Unauthorized,
+    crate::http::problem::answers::Forbidden,
+    crate::http::problem::answers::Conflict,
+    crate::http::problem::answers::Invalid,
+    crate::http::problem::answers::TooManyRequests,
 ))]
 #[delete("/me/mfa/totp")]
 pub async fn remove_totp(

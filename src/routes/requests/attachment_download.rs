@@ -18,7 +18,7 @@ pub struct FileBytes(#[allow(dead_code)] Vec<u8>);
         (FileBytes = "image/jpeg"),
         (FileBytes = "application/dicom"),
     )),
-    (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    crate::http::problem::answers::NotFound,
 ))]
 #[get("/requests/{id}/attachments/{attachment_id}")]
 pub async fn download_attachment(

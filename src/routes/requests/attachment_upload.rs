@@ -13,10 +13,10 @@ use crate::state::AppState;
     request_body(content_type = "multipart/form-data", description = "Field `file`"),
     responses(
         (status = 201, body = AttachmentView),
-        (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        (status = 409, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        (status = 413, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        (status = 415, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        crate::http::problem::answers::NotFound,
+        crate::http::problem::answers::Conflict,
+        crate::http::problem::answers::PayloadTooLarge,
+        crate::http::problem::answers::UnsupportedMediaType,
     ))]
 #[post("/requests/{id}/attachments")]
 pub async fn upload_attachment(

@@ -13,8 +13,8 @@ use crate::state::AppState;
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays of the same key and body answer the first answer")),
     responses(
         (status = 201, body = RequestView),
-        (status = 403, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        crate::http::problem::answers::Forbidden,
+        crate::http::problem::answers::Invalid,
     ))]
 #[post("/requests")]
 pub async fn create_request(

@@ -10,9 +10,9 @@ use crate::state::AppState;
 /// an amendment (a new version; the earlier ones are kept) and notifies again.
 #[utoipa::path(tag = "opinions", security(("bearer" = [])), responses(
     (status = 200, body = OpinionView),
-    (status = 403, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    (status = 409, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    crate::http::problem::answers::Forbidden,
+    crate::http::problem::answers::NotFound,
+    crate::http::problem::answers::Conflict,
 ))]
 #[post("/requests/{id}/opinion/deliver")]
 pub async fn deliver_opinion(

@@ -9,7 +9,7 @@ use crate::state::AppState;
 /// requester, the center's coordinators and the experts of its meeting.
 #[utoipa::path(tag = "requests", security(("bearer" = [])), responses(
     (status = 200, body = RequestView, headers(("ETag" = String, description = "The version"))),
-    (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    crate::http::problem::answers::NotFound,
 ))]
 #[get("/requests/{id}")]
 pub async fn get_request(

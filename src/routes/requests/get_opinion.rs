@@ -8,7 +8,7 @@ use crate::state::AppState;
 /// The opinion and its versions. A requester sees only delivered versions (404 before).
 #[utoipa::path(tag = "opinions", security(("bearer" = [])), responses(
     (status = 200, body = OpinionView),
-    (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    crate::http::problem::answers::NotFound,
 ))]
 #[get("/requests/{id}/opinion")]
 pub async fn get_opinion(

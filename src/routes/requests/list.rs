@@ -28,7 +28,7 @@ pub struct RequestsQuery {
 /// of their staffs' meetings for experts.
 #[utoipa::path(tag = "requests", params(RequestsQuery), security(("bearer" = [])), responses(
     (status = 200, body = Page<RequestSummary>),
-    (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    crate::http::problem::answers::Invalid,
 ))]
 #[get("/requests")]
 pub async fn list_requests(

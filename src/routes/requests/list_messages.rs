@@ -18,7 +18,7 @@ pub struct MessagesQuery {
 /// The thread between the requester and the coordinators, oldest first.
 #[utoipa::path(tag = "requests", params(MessagesQuery), security(("bearer" = [])), responses(
     (status = 200, body = Page<MessageView>),
-    (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    crate::http::problem::answers::NotFound,
 ))]
 #[get("/requests/{id}/messages")]
 pub async fn list_messages(

@@ -18,12 +18,12 @@ pub mod submit;
 pub mod update;
 pub mod withdraw;
 
-use actix_web::web;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::app::AppError;
 use crate::app::workflow::ExpectedVersion;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create::create_request)
         .service(list::list_requests)
         .service(get::get_request)

@@ -19,8 +19,8 @@ pub struct MessageBody {
 /// the coordinators are told.
 #[utoipa::path(tag = "requests", request_body = MessageBody, security(("bearer" = [])), responses(
     (status = 201, body = MessageView),
-    (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    crate::http::problem::answers::NotFound,
+    crate::http::problem::answers::Invalid,
 ))]
 #[post("/requests/{id}/messages")]
 pub async fn post_message(

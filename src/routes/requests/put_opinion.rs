@@ -11,10 +11,10 @@ use crate::state::AppState;
 /// new draft is an amendment: the delivered versions are kept.
 #[utoipa::path(tag = "opinions", request_body = OpinionContent, security(("bearer" = [])), responses(
     (status = 200, body = OpinionView),
-    (status = 403, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    (status = 409, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    crate::http::problem::answers::Forbidden,
+    crate::http::problem::answers::NotFound,
+    crate::http::problem::answers::Conflict,
+    crate::http::problem::answers::Invalid,
 ))]
 #[put("/requests/{id}/opinion")]
 pub async fn put_opinion(

@@ -18,10 +18,10 @@ pub struct RejectBody {
 /// Rejects a request as out of the network's scope, with a reason shown to the requester.
 #[utoipa::path(tag = "triage", request_body = RejectBody, security(("bearer" = [])), responses(
     (status = 200, body = RequestView),
-    (status = 403, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    (status = 409, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    crate::http::problem::answers::Forbidden,
+    crate::http::problem::answers::NotFound,
+    crate::http::problem::answers::Conflict,
+    crate::http::problem::answers::Invalid,
 ))]
 #[post("/requests/{id}/reject")]
 pub async fn reject_request(

@@ -19,10 +19,10 @@ pub struct RequestInfoBody {
 /// answer in the thread or amend the form.
 #[utoipa::path(tag = "triage", request_body = RequestInfoBody, security(("bearer" = [])), responses(
     (status = 200, body = RequestView),
-    (status = 403, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    (status = 409, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    crate::http::problem::answers::Forbidden,
+    crate::http::problem::answers::NotFound,
+    crate::http::problem::answers::Conflict,
+    crate::http::problem::answers::Invalid,
 ))]
 #[post("/requests/{id}/request-info")]
 pub async fn request_info(

@@ -23,10 +23,10 @@ pub struct ScheduleBody {
 /// Of two coordinators taking the last place at once, exactly one succeeds.
 #[utoipa::path(tag = "triage", request_body = ScheduleBody, security(("bearer" = [])), responses(
     (status = 200, body = RequestView),
-    (status = 403, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    crate::http::problem::answers::Forbidden,
+    crate::http::problem::answers::NotFound,
     (status = 409, body = crate::http::problem::Problem, content_type = "application/problem+json", description = "Not schedulable now, or the meeting is full"),
-    (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    crate::http::problem::answers::Invalid,
 ))]
 #[post("/requests/{id}/schedule")]
 pub async fn schedule_request(

@@ -14,9 +14,9 @@ use crate::state::AppState;
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays of the same key answer the first answer")),
     responses(
         (status = 200, body = RequestView),
-        (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        (status = 409, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        crate::http::problem::answers::NotFound,
+        crate::http::problem::answers::Conflict,
+        crate::http::problem::answers::Invalid,
     ))]
 #[post("/requests/{id}/submit")]
 pub async fn submit_request(

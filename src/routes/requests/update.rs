@@ -14,10 +14,10 @@ use crate::state::AppState;
 /// (409 when stale). Status, reference, requester and ids cannot be set.
 #[utoipa::path(tag = "requests", request_body = RequestForm, security(("bearer" = [])), responses(
     (status = 200, body = RequestView),
-    (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    (status = 409, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    (status = 412, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    crate::http::problem::answers::NotFound,
+    crate::http::problem::answers::Conflict,
+    crate::http::problem::answers::PreconditionFailed,
+    crate::http::problem::answers::Invalid,
 ))]
 #[patch("/requests/{id}")]
 pub async fn update_request(

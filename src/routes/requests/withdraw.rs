@@ -8,8 +8,8 @@ use crate::state::AppState;
 /// Withdraws a request before its discussion (from draft, submitted, needs_info or scheduled).
 #[utoipa::path(tag = "requests", security(("bearer" = [])), responses(
     (status = 200, body = RequestView),
-    (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    (status = 409, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    crate::http::problem::answers::NotFound,
+    crate::http::problem::answers::Conflict,
 ))]
 #[post("/requests/{id}/withdraw")]
 pub async fn withdraw_request(

@@ -9,9 +9,9 @@ use crate::state::AppState;
 /// Adds an extraordinary meeting to a staff (for urgent cases).
 #[utoipa::path(tag = "meetings", request_body = NewMeetingBody, security(("bearer" = [])), responses(
     (status = 201, body = MeetingView),
-    (status = 403, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    crate::http::problem::answers::Forbidden,
+    crate::http::problem::answers::NotFound,
+    crate::http::problem::answers::Invalid,
 ))]
 #[post("/staffs/{code}/meetings")]
 pub async fn create_meeting(

@@ -10,7 +10,7 @@ use crate::state::AppState;
 /// The staffs with their recurrence, capacity, cut-off and topics.
 #[utoipa::path(tag = "network", security(("bearer" = [])), responses(
     (status = 200, body = Vec<Staff>),
-    (status = 401, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    crate::http::problem::answers::Unauthorized,
 ))]
 #[get("/staffs")]
 pub async fn list_staffs(

@@ -20,8 +20,8 @@ pub struct MeetingsQuery {
 /// The meetings of a staff in a period, with their booked places.
 #[utoipa::path(tag = "meetings", params(MeetingsQuery), security(("bearer" = [])), responses(
     (status = 200, body = Vec<MeetingView>),
-    (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    crate::http::problem::answers::NotFound,
+    crate::http::problem::answers::Invalid,
 ))]
 #[get("/staffs/{code}/meetings")]
 pub async fn list_meetings(

@@ -5,9 +5,9 @@ pub mod list;
 pub mod list_meetings;
 pub mod set_experts;
 
-use actix_web::web;
+use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list::list_staffs)
         .service(list_meetings::list_meetings)
         .service(create_meeting::create_meeting)

@@ -10,9 +10,9 @@ use crate::state::AppState;
 /// the opinions.
 #[utoipa::path(tag = "meetings", request_body = StaffExperts, security(("bearer" = [])), responses(
     (status = 200, body = StaffExperts),
-    (status = 403, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-    (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    crate::http::problem::answers::Forbidden,
+    crate::http::problem::answers::NotFound,
+    crate::http::problem::answers::Invalid,
 ))]
 #[put("/staffs/{code}/experts")]
 pub async fn set_experts(
