@@ -29,33 +29,19 @@ fn amr(access_token: &str) -> Value {
 /// Enrols and confirms an authenticator for the signed-in user; answers the secret and the
 /// recovery codes.
 async fn enrol(app: &TestApp, token: &str) -> (String, Vec<String>) {
-    let enrolment = app
-        .post("/api/v1/me/mfa/totp", Some(token), json!({}))
-        .await;
+    let enrolment = app.enrol_totp(token).await;
     assert_eq!(enrolment.status, 201, "{:?}", enrolment.body);
     let secret = enrolment.body["secret"].as_str().unwrap().to_owned();
     let uri = enrolment.body["otpauth_uri"].as_str().unwrap();
     assert!(uri.starts_with("otpauth://totp/consilium:"), "{uri}");
     assert!(uri.contains(&format!("secret={secret}")), "{uri}");
 
-    let wrong = app
-        .post(
-            "/api/v1/me/mfa/totp/confirm",
-            Some(token),
-            json!({"code": "000000"}),
-        )
-        .await;
+    let wrong = app.confirm_totp("000000", token).await;
     assert_eq!(wrong.status, 422);
     assert_eq!(wrong.invalid_fields(), vec!["code"]);
 
     let code = app.totp_code(&secret).await;
-    let confirmed = app
-        .post(
-            "/api/v1/me/mfa/totp/confirm",
-            Some(token),
-            json!({"code": code}),
-        )
-        .await;
+    let confirmed = app.confirm_totp(&code, token).await;
     assert_eq!(confirmed.status, 200, "{:?}", confirmed.body);
     let codes: Vec<String> = confirmed.body["recovery_codes"]
         .as_array()
@@ -91,9 +77,7 @@ async fn a_physician_enrols_and_signs_in_with_a_second_factor(backend: Backend) 
     let (secret, _) = enrol(&app, token).await;
     let me = app.me(Some(token)).await;
     assert_eq!(me.body["mfa"]["enrolled"], true);
-    let again = app
-        .post("/api/v1/me/mfa/totp", Some(token), json!({}))
-        .await;
+    let again = app.enrol_totp(token).await;
     assert_eq!(again.status, 409, "one factor at a time");
 
     // The password alone no longer gives tokens.
@@ -183,17 +167,13 @@ async fn removing_the_second_factor_ends_every_session(backend: Backend) {
     let session = second_step(&app, &challenge["mfa_token"], &code).await.body;
     let access = session["access_token"].as_str().unwrap();
 
-    let stale = app
-        .delete("/api/v1/me/mfa/totp", Some(access), json!({"code": code}))
-        .await;
+    let stale = app.remove_totp(&code, access).await;
     assert_eq!(
         stale.status, 422,
         "removal needs a fresh code, not the one just used"
     );
     let fresh = app.totp_code(&secret).await;
-    let removed = app
-        .delete("/api/v1/me/mfa/totp", Some(access), json!({"code": fresh}))
-        .await;
+    let removed = app.remove_totp(&fresh, access).await;
     assert_eq!(removed.status, 204, "{:?}", removed.body);
     let refresh = app.refresh(&session["refresh_token"]).await;
     assert_eq!(refresh.status, 401, "every session ended");

@@ -238,10 +238,10 @@ async fn fields_a_client_may_not_set_are_never_applied(backend: Backend) {
     let me = app.me(Some(token)).await;
     let user_id = me.body["id"].as_str().unwrap();
     let escalate = app
-        .patch(
-            &format!("/api/v1/admin/users/{user_id}"),
-            Some(&admin),
+        .update_user(
+            user_id,
             json!({"status": "active", "password_hash": "x", "roles": ["admin"]}),
+            &admin,
         )
         .await;
     assert_eq!(escalate.status, 422);

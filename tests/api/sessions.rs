@@ -177,11 +177,7 @@ async fn roles_are_read_on_every_request(backend: Backend) {
     let id = app.me(token).await.body["id"].as_str().unwrap().to_owned();
 
     let granted = app
-        .put(
-            &format!("/api/v1/admin/users/{id}/roles"),
-            Some(&admin),
-            json!({"roles": ["requester", "coordinator"]}),
-        )
+        .set_roles(&id, &["requester", "coordinator"], &admin)
         .await;
     assert_eq!(granted.status, 200);
     assert_eq!(
@@ -189,26 +185,14 @@ async fn roles_are_read_on_every_request(backend: Backend) {
         json!(["requester", "coordinator"])
     );
 
-    let removed = app
-        .put(
-            &format!("/api/v1/admin/users/{id}/roles"),
-            Some(&admin),
-            json!({"roles": ["requester"]}),
-        )
-        .await;
+    let removed = app.set_roles(&id, &["requester"], &admin).await;
     assert_eq!(removed.status, 200);
     assert_eq!(
         app.me(token).await.body["roles"],
         json!(["requester"]),
         "the same token no longer grants the removed role"
     );
-    let bad_role = app
-        .put(
-            &format!("/api/v1/admin/users/{id}/roles"),
-            Some(&admin),
-            json!({"roles": ["root"]}),
-        )
-        .await;
+    let bad_role = app.set_roles(&id, &["root"], &admin).await;
     assert_eq!(bad_role.status, 422);
     let audit = app
         .get(
@@ -228,11 +212,7 @@ async fn a_disabled_user_is_refused_at_once(backend: Backend) {
     let token = pair["access_token"].as_str();
     let id = app.me(token).await.body["id"].as_str().unwrap().to_owned();
     let disabled = app
-        .patch(
-            &format!("/api/v1/admin/users/{id}"),
-            Some(&admin),
-            json!({"status": "disabled"}),
-        )
+        .update_user(&id, json!({"status": "disabled"}), &admin)
         .await;
     assert_eq!(disabled.status, 200);
     assert_eq!(disabled.body["status"], "disabled");

@@ -74,6 +74,38 @@ impl Api {
         self.get("/api/v1/me", token)
     }
 
+    /// Starts the enrolment of an authenticator (answers its secret).
+    pub fn enrol_totp(&self, token: &str) -> Call {
+        self.post("/api/v1/me/mfa/totp", Some(token), json!({}))
+    }
+
+    /// Confirms the enrolment with a first code (answers the recovery codes).
+    pub fn confirm_totp(&self, code: &str, token: &str) -> Call {
+        self.post(
+            "/api/v1/me/mfa/totp/confirm",
+            Some(token),
+            json!({"code": code}),
+        )
+    }
+
+    pub fn remove_totp(&self, code: &str, token: &str) -> Call {
+        self.delete("/api/v1/me/mfa/totp", Some(token), json!({"code": code}))
+    }
+
+    // ------------------------------------------------------------ administration
+
+    pub fn set_roles(&self, user: &str, roles: &[&str], token: &str) -> Call {
+        self.put(
+            &format!("/api/v1/admin/users/{user}/roles"),
+            Some(token),
+            json!({"roles": roles}),
+        )
+    }
+
+    pub fn update_user(&self, user: &str, changes: impl Serialize, token: &str) -> Call {
+        self.patch(&format!("/api/v1/admin/users/{user}"), Some(token), changes)
+    }
+
     /// Signs in, answering the TOTP challenge of a staff account (provisioned with
     /// [`TOTP_SECRET`]) with a code of a step the account has not used: answers the token pair.
     pub async fn sign_in(&self, email: &str, password: &str, totp: &TotpSteps) -> Value {
