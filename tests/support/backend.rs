@@ -37,7 +37,6 @@ impl Backend {
 /// the server, dropped when this is.
 pub struct TestDatabase {
     pub url: String,
-    pub backend: Backend,
     /// (server URL, database name) of a PostgreSQL database to drop at the end.
     postgres: Option<(String, String)>,
 }
@@ -58,11 +57,7 @@ impl TestDatabase {
                 (database_url(server, &name), Some((server.clone(), name)))
             }
         };
-        TestDatabase {
-            url,
-            backend: backend.clone(),
-            postgres,
-        }
+        TestDatabase { url, postgres }
     }
 
     /// The PostgreSQL database's name (None on SQLite).
