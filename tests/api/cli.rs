@@ -1,9 +1,11 @@
 //! The operator's commands, run as the real binary.
 
 use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
 
-use crate::helpers::{PASSWORD, rpps};
+use crate::support::backend::{Backend, TestDatabase};
+use crate::support::cast::{PASSWORD, rpps};
+use crate::support::library;
 
 fn consilium(dir: &std::path::Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_consilium"));
@@ -15,32 +17,38 @@ fn consilium(dir: &std::path::Path) -> Command {
     command
 }
 
-fn database_urls(dir: &std::path::Path) -> Vec<(String, Option<String>)> {
-    let mut urls = vec![(dir.join("cli.sqlite3").display().to_string(), None)];
-    if let Ok(server) = std::env::var("TEST_DATABASE_URL") {
-        use diesel::Connection;
-        use diesel::connection::SimpleConnection;
-        let name = format!("consilium_cli_{}", uuid::Uuid::new_v4().simple());
-        diesel::PgConnection::establish(&server)
-            .unwrap()
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .unwrap();
-        let base = server.trim_end_matches('/');
-        let url = match base.rsplit_once('/') {
-            Some((prefix, _)) if prefix.len() > "postgres://".len() => format!("{prefix}/{name}"),
-            _ => format!("{base}/{name}"),
-        };
-        urls.push((url, Some(name)));
-    }
-    urls
+/// `consilium users add <args> --password-stdin` on the database at `url`, `password` typed in.
+fn users_add(dir: &std::path::Path, url: &str, args: &[&str], password: &str) -> Output {
+    let mut child = consilium(dir)
+        .env("CONSILIUM__DATABASE__URL", url)
+        .args(["users", "add"])
+        .args(args)
+        .arg("--password-stdin")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
 }
 
 #[test]
 fn users_add_and_migrate_work_on_both_databases() {
     let dir = tempfile::tempdir().unwrap();
-    for (url, pg_name) in database_urls(dir.path()) {
+    for backend in [Backend::sqlite(), Backend::postgres()]
+        .into_iter()
+        .flatten()
+    {
+        let database = TestDatabase::create(&backend, dir.path(), "cli");
+        let url = database.url.as_str();
         let migrate = consilium(dir.path())
-            .env("CONSILIUM__DATABASE__URL", &url)
+            .env("CONSILIUM__DATABASE__URL", url)
             .arg("migrate")
             .output()
             .unwrap();
@@ -50,39 +58,25 @@ fn users_add_and_migrate_work_on_both_databases() {
             String::from_utf8_lossy(&migrate.stderr)
         );
 
-        let mut child = consilium(dir.path())
-            .env("CONSILIUM__DATABASE__URL", &url)
-            .args([
-                "users",
-                "add",
+        let output = users_add(
+            dir.path(),
+            url,
+            &[
                 "--email",
                 "Admin@Necker.fr",
                 "--full-name",
                 "Dr Admin",
                 "--rpps",
                 &rpps(60),
-            ])
-            .args([
                 "--role",
                 "admin",
                 "--role",
                 "coordinator",
                 "--site",
                 "necker",
-                "--password-stdin",
-            ])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(format!("{PASSWORD}\n").as_bytes())
-            .unwrap();
-        let output = child.wait_with_output().unwrap();
+            ],
+            PASSWORD,
+        );
         assert!(
             output.status.success(),
             "{}",
@@ -92,11 +86,10 @@ fn users_add_and_migrate_work_on_both_databases() {
         assert_eq!(id.len(), 36);
 
         // The same e-mail again is refused; a weak password is refused.
-        let mut again = consilium(dir.path())
-            .env("CONSILIUM__DATABASE__URL", &url)
-            .args([
-                "users",
-                "add",
+        let again = users_add(
+            dir.path(),
+            url,
+            &[
                 "--email",
                 "admin@necker.fr",
                 "--full-name",
@@ -105,50 +98,34 @@ fn users_add_and_migrate_work_on_both_databases() {
                 &rpps(61),
                 "--role",
                 "admin",
-                "--password-stdin",
-            ])
-            .stdin(Stdio::piped())
-            .stderr(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        again
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(b"password123456\n")
-            .unwrap();
-        assert!(!again.wait_with_output().unwrap().status.success());
+            ],
+            "password123456",
+        );
+        assert!(!again.status.success());
 
         // A coordinator provisioned with a second factor; a secret too short is refused.
         for (secret, rpps_number, ok) in [
             ("JBSWY3DPEHPK3PXP", 62, false),
             ("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", 63, true),
         ] {
-            let mut child = consilium(dir.path())
-                .env("CONSILIUM__DATABASE__URL", &url)
-                .args(["users", "add", "--email"])
-                .arg(format!("coord{rpps_number}@necker.fr"))
-                .args(["--full-name", "Dr Coord", "--rpps", &rpps(rpps_number)])
-                .args([
+            let email = format!("coord{rpps_number}@necker.fr");
+            let output = users_add(
+                dir.path(),
+                url,
+                &[
+                    "--email",
+                    &email,
+                    "--full-name",
+                    "Dr Coord",
+                    "--rpps",
+                    &rpps(rpps_number),
                     "--role",
                     "coordinator",
                     "--totp-secret",
                     secret,
-                    "--password-stdin",
-                ])
-                .stdin(Stdio::piped())
-                .stderr(Stdio::piped())
-                .stdout(Stdio::piped())
-                .spawn()
-                .unwrap();
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(format!("{PASSWORD}\n").as_bytes())
-                .unwrap();
-            let output = child.wait_with_output().unwrap();
+                ],
+                PASSWORD,
+            );
             assert_eq!(
                 output.status.success(),
                 ok,
@@ -156,15 +133,7 @@ fn users_add_and_migrate_work_on_both_databases() {
                 String::from_utf8_lossy(&output.stderr)
             );
         }
-        let db = consilium::db::Db::new(
-            &url,
-            &consilium::db::PoolOptions {
-                max_size: 1,
-                connection_timeout: std::time::Duration::from_secs(5),
-                sqlite_busy_timeout: std::time::Duration::from_secs(5),
-            },
-        )
-        .unwrap();
+        let db = library::open_pool(url);
         let mut conn = db.get().unwrap();
         let coordinator = consilium::db::users::find_by_email(&mut conn, "coord63@necker.fr")
             .unwrap()
@@ -174,16 +143,6 @@ fn users_add_and_migrate_work_on_both_databases() {
         assert!(!sealed.contains("JBSWY3DP"), "the secret is sealed at rest");
         drop(conn);
         drop(db);
-
-        if let Some(name) = pg_name {
-            use diesel::Connection;
-            use diesel::connection::SimpleConnection;
-            let server = std::env::var("TEST_DATABASE_URL").unwrap();
-            diesel::PgConnection::establish(&server)
-                .unwrap()
-                .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .unwrap();
-        }
     }
 }
 

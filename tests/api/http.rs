@@ -1,9 +1,12 @@
 //! Probes, docs, errors as problem+json, correlation ids and headers.
 
+use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{Backend, spawn_app};
+use crate::helpers::spawn_app;
 use crate::on_both_backends;
+use crate::support::backend::Backend;
+use crate::support::cast::rpps;
 
 on_both_backends!(
     probes_answer,
@@ -16,9 +19,7 @@ on_both_backends!(
 
 async fn metrics_are_exposed_for_prometheus(backend: Backend) {
     let app = spawn_app(backend).await;
-    let pair = app
-        .register_and_login("m@chu.fr", &crate::helpers::rpps(490))
-        .await;
+    let pair = app.register_and_login("m@chu.fr", &rpps(490)).await;
     let token = pair["access_token"].as_str().unwrap();
     let missing = uuid::Uuid::now_v7();
     assert_eq!(
@@ -72,7 +73,7 @@ async fn errors_are_problem_json(backend: Backend) {
     assert_eq!(unknown.body["status"], 404);
 
     let wrong_method = app
-        .send(app.client.delete(app.url("/api/v1/auth/login")))
+        .request(Method::DELETE, "/api/v1/auth/login", None)
         .await;
     assert_eq!(wrong_method.status, 405);
     assert_eq!(wrong_method.header("allow").unwrap(), "POST");
@@ -82,34 +83,22 @@ async fn errors_are_problem_json(backend: Backend) {
     );
 
     let malformed = app
-        .send(
-            app.client
-                .post(app.url("/api/v1/auth/login"))
-                .header("content-type", "application/json")
-                .body("{\"email\": "),
-        )
+        .request(Method::POST, "/api/v1/auth/login", None)
+        .header("content-type", "application/json")
+        .body("{\"email\": ")
         .await;
     assert_eq!(malformed.status, 400);
     assert_eq!(malformed.body["type"], "/problems/bad-request");
 
     let not_json = app
-        .send(
-            app.client
-                .post(app.url("/api/v1/auth/login"))
-                .header("content-type", "text/plain")
-                .body("hello"),
-        )
+        .request(Method::POST, "/api/v1/auth/login", None)
+        .header("content-type", "text/plain")
+        .body("hello")
         .await;
     assert_eq!(not_json.status, 415);
 
     let huge = "x".repeat(app.settings.server.json_limit_bytes + 10);
-    let too_large = app
-        .post(
-            "/api/v1/auth/login",
-            None,
-            json!({"email": huge, "password": "x"}),
-        )
-        .await;
+    let too_large = app.login(&huge, "x").await;
     assert_eq!(too_large.status, 413);
     assert_eq!(
         too_large.header("content-type").unwrap(),
@@ -126,33 +115,22 @@ async fn errors_are_problem_json(backend: Backend) {
     assert_eq!(wrong_type.status, 422);
     assert_eq!(wrong_type.invalid_fields(), vec!["email"]);
 
-    let trace = app
-        .send(
-            app.client
-                .request(reqwest::Method::TRACE, app.url("/healthz")),
-        )
-        .await;
+    let trace = app.request(Method::TRACE, "/healthz", None).await;
     assert_eq!(trace.status, 405);
 }
 
 async fn request_ids_are_echoed_or_generated(backend: Backend) {
     let app = spawn_app(backend).await;
     let echoed = app
-        .send(
-            app.client
-                .get(app.url("/healthz"))
-                .header("x-request-id", "abc-123"),
-        )
+        .get("/healthz", None)
+        .header("x-request-id", "abc-123")
         .await;
     assert_eq!(echoed.header("x-request-id").unwrap(), "abc-123");
     let generated = app.get("/healthz", None).await;
     assert_eq!(generated.header("x-request-id").unwrap().len(), 36);
     let hostile = app
-        .send(
-            app.client
-                .get(app.url("/healthz"))
-                .header("x-request-id", "a b\"<script>"),
-        )
+        .get("/healthz", None)
+        .header("x-request-id", "a b\"<script>")
         .await;
     assert_ne!(hostile.header("x-request-id").unwrap(), "a b\"<script>");
     assert_eq!(generated.header("cache-control").unwrap(), "no-store");
@@ -195,7 +173,7 @@ async fn readyz_is_503_while_the_database_is_unreachable(backend: Backend) {
         return;
     };
     let app = spawn_app(backend).await;
-    let name = app.database_url.rsplit('/').next().unwrap().to_owned();
+    let name = app.database.postgres_name().unwrap().to_owned();
     let admin = |sql: String| {
         let server = server.clone();
         async move {
@@ -223,13 +201,7 @@ async fn readyz_is_503_while_the_database_is_unreachable(backend: Backend) {
         "application/problem+json"
     );
     assert_eq!(app.get("/healthz", None).await.status, 200);
-    let login = app
-        .post(
-            "/api/v1/auth/login",
-            None,
-            json!({"email": "a@chu.fr", "password": "whatever-pass"}),
-        )
-        .await;
+    let login = app.login("a@chu.fr", "whatever-pass").await;
     assert_eq!(
         login.status, 503,
         "a database fault is a 503, never a 500: {:?}",

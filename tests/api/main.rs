@@ -1,5 +1,8 @@
 //! Black-box tests of the API over real HTTP, on SQLite and on PostgreSQL.
 
+#[path = "../support/mod.rs"]
+mod support;
+
 mod helpers;
 
 mod accounts;
@@ -12,3 +15,16 @@ mod security;
 mod sessions;
 mod statements;
 mod workflow;
+
+/// Runs a test body as it is (the tests of this binary run side by side).
+pub async fn run_alone(_name: &str, body: impl Future<Output = ()>) {
+    body.await
+}
+
+/// Runs each named `async fn(Backend)` test on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $crate::on_backends!($crate::run_alone; [sqlite, postgres]; $($name),*);
+    };
+}

@@ -5,10 +5,11 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
-use crate::helpers::{
-    Backend, PASSWORD, TestApp, TestOptions, fresh_totp_code, rpps, spawn_app, spawn_app_with,
-};
+use crate::helpers::{TestApp, TestOptions, spawn_app, spawn_app_with};
 use crate::on_both_backends;
+use crate::support::api::Answer;
+use crate::support::backend::Backend;
+use crate::support::cast::{PASSWORD, rpps};
 
 on_both_backends!(
     a_physician_enrols_and_signs_in_with_a_second_factor,
@@ -28,33 +29,19 @@ fn amr(access_token: &str) -> Value {
 /// Enrols and confirms an authenticator for the signed-in user; answers the secret and the
 /// recovery codes.
 async fn enrol(app: &TestApp, token: &str) -> (String, Vec<String>) {
-    let enrolment = app
-        .post("/api/v1/me/mfa/totp", Some(token), json!({}))
-        .await;
+    let enrolment = app.enrol_totp(token).await;
     assert_eq!(enrolment.status, 201, "{:?}", enrolment.body);
     let secret = enrolment.body["secret"].as_str().unwrap().to_owned();
     let uri = enrolment.body["otpauth_uri"].as_str().unwrap();
     assert!(uri.starts_with("otpauth://totp/consilium:"), "{uri}");
     assert!(uri.contains(&format!("secret={secret}")), "{uri}");
 
-    let wrong = app
-        .post(
-            "/api/v1/me/mfa/totp/confirm",
-            Some(token),
-            json!({"code": "000000"}),
-        )
-        .await;
+    let wrong = app.confirm_totp("000000", token).await;
     assert_eq!(wrong.status, 422);
     assert_eq!(wrong.invalid_fields(), vec!["code"]);
 
-    let code = fresh_totp_code(&secret, &app.totp_steps).await;
-    let confirmed = app
-        .post(
-            "/api/v1/me/mfa/totp/confirm",
-            Some(token),
-            json!({"code": code}),
-        )
-        .await;
+    let code = app.totp_code(&secret).await;
+    let confirmed = app.confirm_totp(&code, token).await;
     assert_eq!(confirmed.status, 200, "{:?}", confirmed.body);
     let codes: Vec<String> = confirmed.body["recovery_codes"]
         .as_array()
@@ -67,24 +54,13 @@ async fn enrol(app: &TestApp, token: &str) -> (String, Vec<String>) {
 }
 
 async fn password_step(app: &TestApp, email: &str) -> Value {
-    let answer = app
-        .post(
-            "/api/v1/auth/login",
-            None,
-            json!({"email": email, "password": PASSWORD}),
-        )
-        .await;
+    let answer = app.login(email, PASSWORD).await;
     assert_eq!(answer.status, 200, "{:?}", answer.body);
     answer.body
 }
 
-async fn second_step(app: &TestApp, mfa_token: &Value, code: &str) -> crate::helpers::Answer {
-    app.post(
-        "/api/v1/auth/login/mfa",
-        None,
-        json!({"mfa_token": mfa_token, "code": code}),
-    )
-    .await
+async fn second_step(app: &TestApp, mfa_token: &Value, code: &str) -> Answer {
+    app.login_mfa(mfa_token, code).await
 }
 
 async fn a_physician_enrols_and_signs_in_with_a_second_factor(backend: Backend) {
@@ -92,18 +68,16 @@ async fn a_physician_enrols_and_signs_in_with_a_second_factor(backend: Backend) 
     let pair = app.register_and_login("totp@chu.fr", &rpps(301)).await;
     let token = pair["access_token"].as_str().unwrap();
     assert_eq!(amr(token), json!(["pwd"]));
-    let me = app.get("/api/v1/me", Some(token)).await;
+    let me = app.me(Some(token)).await;
     assert_eq!(
         me.body["mfa"],
         json!({"enrolled": false, "required": false, "session_verified": false})
     );
 
     let (secret, _) = enrol(&app, token).await;
-    let me = app.get("/api/v1/me", Some(token)).await;
+    let me = app.me(Some(token)).await;
     assert_eq!(me.body["mfa"]["enrolled"], true);
-    let again = app
-        .post("/api/v1/me/mfa/totp", Some(token), json!({}))
-        .await;
+    let again = app.enrol_totp(token).await;
     assert_eq!(again.status, 409, "one factor at a time");
 
     // The password alone no longer gives tokens.
@@ -112,15 +86,9 @@ async fn a_physician_enrols_and_signs_in_with_a_second_factor(backend: Backend) 
     assert!(challenge.get("access_token").is_none());
     let mfa_token = challenge["mfa_token"].clone();
     // The challenge is good for nothing else.
-    let as_bearer = app.get("/api/v1/me", mfa_token.as_str()).await;
+    let as_bearer = app.me(mfa_token.as_str()).await;
     assert_eq!(as_bearer.status, 401);
-    let as_refresh = app
-        .post(
-            "/api/v1/auth/refresh",
-            None,
-            json!({"refresh_token": mfa_token}),
-        )
-        .await;
+    let as_refresh = app.refresh(&mfa_token).await;
     assert_eq!(as_refresh.status, 401);
 
     let wrong = second_step(&app, &mfa_token, "123456").await;
@@ -129,12 +97,12 @@ async fn a_physician_enrols_and_signs_in_with_a_second_factor(backend: Backend) 
         wrong.header("content-type").unwrap(),
         "application/problem+json"
     );
-    let code = fresh_totp_code(&secret, &app.totp_steps).await;
+    let code = app.totp_code(&secret).await;
     let signed_in = second_step(&app, &mfa_token, &code).await;
     assert_eq!(signed_in.status, 200, "{:?}", signed_in.body);
     let access = signed_in.body["access_token"].as_str().unwrap();
     assert_eq!(amr(access), json!(["pwd", "otp"]));
-    let me = app.get("/api/v1/me", Some(access)).await;
+    let me = app.me(Some(access)).await;
     assert_eq!(me.body["mfa"]["session_verified"], true);
 
     // The challenge is single-use, and a code is never accepted twice.
@@ -145,13 +113,7 @@ async fn a_physician_enrols_and_signs_in_with_a_second_factor(backend: Backend) 
     assert_eq!(replay.status, 401, "a code already used is refused");
 
     // A refreshed session keeps its second factor.
-    let refreshed = app
-        .post(
-            "/api/v1/auth/refresh",
-            None,
-            json!({"refresh_token": signed_in.body["refresh_token"]}),
-        )
-        .await;
+    let refreshed = app.refresh(&signed_in.body["refresh_token"]).await;
     assert_eq!(refreshed.status, 200);
     assert_eq!(
         amr(refreshed.body["access_token"].as_str().unwrap()),
@@ -201,39 +163,19 @@ async fn removing_the_second_factor_ends_every_session(backend: Backend) {
     let pair = app.register_and_login("rm@chu.fr", &rpps(303)).await;
     let (secret, _) = enrol(&app, pair["access_token"].as_str().unwrap()).await;
     let challenge = password_step(&app, "rm@chu.fr").await;
-    let code = fresh_totp_code(&secret, &app.totp_steps).await;
+    let code = app.totp_code(&secret).await;
     let session = second_step(&app, &challenge["mfa_token"], &code).await.body;
     let access = session["access_token"].as_str().unwrap();
 
-    let stale = app
-        .send(
-            app.client
-                .delete(app.url("/api/v1/me/mfa/totp"))
-                .bearer_auth(access)
-                .json(&json!({"code": code})),
-        )
-        .await;
+    let stale = app.remove_totp(&code, access).await;
     assert_eq!(
         stale.status, 422,
         "removal needs a fresh code, not the one just used"
     );
-    let fresh = fresh_totp_code(&secret, &app.totp_steps).await;
-    let removed = app
-        .send(
-            app.client
-                .delete(app.url("/api/v1/me/mfa/totp"))
-                .bearer_auth(access)
-                .json(&json!({"code": fresh})),
-        )
-        .await;
+    let fresh = app.totp_code(&secret).await;
+    let removed = app.remove_totp(&fresh, access).await;
     assert_eq!(removed.status, 204, "{:?}", removed.body);
-    let refresh = app
-        .post(
-            "/api/v1/auth/refresh",
-            None,
-            json!({"refresh_token": session["refresh_token"]}),
-        )
-        .await;
+    let refresh = app.refresh(&session["refresh_token"]).await;
     assert_eq!(refresh.status, 401, "every session ended");
     let plain = password_step(&app, "rm@chu.fr").await;
     assert!(
@@ -249,28 +191,8 @@ async fn removing_the_second_factor_ends_every_session(backend: Backend) {
 async fn staff_must_enrol_before_using_the_api(backend: Backend) {
     let app = spawn_app(backend).await;
     // An operator makes a coordinator without provisioning a second factor.
-    let db = app.db.clone();
-    let key = app.settings.data_key().unwrap();
-    tokio::task::spawn_blocking(move || {
-        consilium::cli::add_user(
-            &db,
-            &key,
-            &consilium::cli::NewAccount {
-                email: "new.coord@necker.fr",
-                full_name: "Dr New Coordinator",
-                rpps: &rpps(304),
-                roles: &["coordinator".to_owned()],
-                site: Some("necker"),
-                specialty: "Genetics",
-                language: "fr",
-                password: PASSWORD,
-                totp_secret: None,
-            },
-        )
-    })
-    .await
-    .unwrap()
-    .unwrap();
+    app.add_user("new.coord@necker.fr", &rpps(304), &["coordinator"], None)
+        .await;
     let pair = password_step(&app, "new.coord@necker.fr").await;
     let token = pair["access_token"].as_str().unwrap();
     for path in ["/api/v1/requests", "/api/v1/staffs"] {
@@ -281,7 +203,7 @@ async fn staff_must_enrol_before_using_the_api(backend: Backend) {
             "{path}"
         );
     }
-    let me = app.get("/api/v1/me", Some(token)).await;
+    let me = app.me(Some(token)).await;
     assert_eq!(me.status, 200);
     assert_eq!(
         me.body["mfa"],
@@ -294,14 +216,14 @@ async fn staff_must_enrol_before_using_the_api(backend: Backend) {
     assert_eq!(still.body["type"], "/problems/mfa-required");
 
     let challenge = password_step(&app, "new.coord@necker.fr").await;
-    let code = fresh_totp_code(&secret, &app.totp_steps).await;
+    let code = app.totp_code(&secret).await;
     let session = second_step(&app, &challenge["mfa_token"], &code).await;
     let access = session.body["access_token"].as_str().unwrap();
     assert_eq!(app.get("/api/v1/requests", Some(access)).await.status, 200);
 
     // With the requirement turned off in config, a password session is enough.
     let relaxed = spawn_app_with(
-        crate::helpers::Backend::Sqlite,
+        Backend::Sqlite,
         TestOptions {
             tweak: Box::new(|settings| settings.auth.mfa_required_roles.clear()),
             ..Default::default()
@@ -335,7 +257,7 @@ async fn wrong_codes_are_throttled(backend: Backend) {
     assert_eq!(blocked.status, 429, "{statuses:?}");
     assert!(blocked.header("retry-after").is_some());
     // Even the right code waits for the window to end.
-    let code = fresh_totp_code(&secret, &app.totp_steps).await;
+    let code = app.totp_code(&secret).await;
     assert_eq!(
         second_step(&app, &challenge["mfa_token"], &code)
             .await

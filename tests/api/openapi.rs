@@ -3,7 +3,7 @@
 
 #[test]
 fn the_committed_openapi_document_is_up_to_date() {
-    let generated = consilium::openapi::document();
+    let generated = crate::support::library::openapi_document();
     let path = std::path::Path::new("openapi/openapi.json");
     if std::env::var("UPDATE_OPENAPI").is_ok_and(|v| v == "1") {
         std::fs::write(path, &generated).unwrap();

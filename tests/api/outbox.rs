@@ -5,8 +5,12 @@ use std::time::Duration;
 use consilium::db;
 use serde_json::json;
 
-use crate::helpers::{Backend, SmtpSink, TestApp, TestOptions, rpps, spawn_app, spawn_app_with};
+use crate::helpers::{TestOptions, spawn_app, spawn_app_with};
 use crate::on_both_backends;
+use crate::support::backend::Backend;
+use crate::support::cast::rpps;
+use crate::support::forms::registration;
+use crate::support::smtp::{SmtpSink, free_port};
 
 on_both_backends!(
     mail_waits_while_smtp_is_down_and_is_delivered_once_after,
@@ -19,7 +23,7 @@ on_both_backends!(
 );
 
 async fn mail_waits_while_smtp_is_down_and_is_delivered_once_after(backend: Backend) {
-    let port = SmtpSink::reserve_port().await;
+    let port = free_port();
     let app = spawn_app_with(
         backend,
         TestOptions {
@@ -29,11 +33,7 @@ async fn mail_waits_while_smtp_is_down_and_is_delivered_once_after(backend: Back
     )
     .await;
     let answer = app
-        .post(
-            "/api/v1/auth/register",
-            None,
-            TestApp::registration("patient@chu.fr", &rpps(40)),
-        )
+        .register(registration("patient@chu.fr", &rpps(40)))
         .await;
     assert_eq!(answer.status, 202, "the API answers while SMTP is down");
     for _ in 0..3 {
@@ -75,12 +75,8 @@ async fn mail_waits_while_smtp_is_down_and_is_delivered_once_after(backend: Back
 
 async fn a_worker_that_dies_after_claiming_does_not_lose_the_message(backend: Backend) {
     let app = spawn_app(backend).await;
-    app.post(
-        "/api/v1/auth/register",
-        None,
-        TestApp::registration("claimed@chu.fr", &rpps(41)),
-    )
-    .await;
+    app.register(registration("claimed@chu.fr", &rpps(41)))
+        .await;
     // A first worker claims the message under a lease, then dies without sending it.
     let claimed = app
         .db
@@ -107,7 +103,7 @@ async fn a_worker_that_dies_after_claiming_does_not_lose_the_message(backend: Ba
 }
 
 async fn a_message_that_never_goes_through_is_dead_and_kept(backend: Backend) {
-    let port = SmtpSink::reserve_port().await;
+    let port = free_port();
     let app = spawn_app_with(
         backend,
         TestOptions {
@@ -116,12 +112,7 @@ async fn a_message_that_never_goes_through_is_dead_and_kept(backend: Backend) {
         },
     )
     .await;
-    app.post(
-        "/api/v1/auth/register",
-        None,
-        TestApp::registration("dead@chu.fr", &rpps(42)),
-    )
-    .await;
+    app.register(registration("dead@chu.fr", &rpps(42))).await;
     for _ in 0..30 {
         app.worker.deliver_due().await.unwrap();
         if app
@@ -152,14 +143,9 @@ async fn a_message_that_never_goes_through_is_dead_and_kept(backend: Backend) {
 async fn the_background_worker_delivers_with_the_row_id_as_message_id(backend: Backend) {
     let app = spawn_app(backend).await;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let worker = consilium::startup::worker(&app.settings, app.db.clone()).unwrap();
+    let worker = app.new_worker();
     let running = tokio::spawn(worker.run(stopped));
-    app.post(
-        "/api/v1/auth/register",
-        None,
-        TestApp::registration("bg@chu.fr", &rpps(43)),
-    )
-    .await;
+    app.register(registration("bg@chu.fr", &rpps(43))).await;
     let mut mails = Vec::new();
     for _ in 0..100 {
         mails = app.smtp.mails_to("bg@chu.fr");
@@ -192,12 +178,7 @@ async fn the_file_transport_writes_eml_files(backend: Backend) {
         },
     )
     .await;
-    app.post(
-        "/api/v1/auth/register",
-        None,
-        TestApp::registration("file@chu.fr", &rpps(45)),
-    )
-    .await;
+    app.register(registration("file@chu.fr", &rpps(45))).await;
     app.deliver_emails().await;
     let files: Vec<_> = std::fs::read_dir(app.settings.mail_dir())
         .unwrap()
@@ -211,12 +192,7 @@ async fn the_file_transport_writes_eml_files(backend: Backend) {
 
 async fn the_outbox_is_readable_by_admins(backend: Backend) {
     let app = spawn_app(backend).await;
-    app.post(
-        "/api/v1/auth/register",
-        None,
-        TestApp::registration("o@chu.fr", &rpps(46)),
-    )
-    .await;
+    app.register(registration("o@chu.fr", &rpps(46))).await;
     app.deliver_emails().await;
     let (_, admin) = app
         .user_with_roles("admin@chu.fr", &rpps(47), &["admin"])
@@ -255,16 +231,9 @@ async fn two_workers_never_send_the_same_message(backend: Backend) {
     .await;
     for i in 0..12 {
         let email = format!("w{i}@chu.fr");
-        app.post(
-            "/api/v1/auth/register",
-            None,
-            TestApp::registration(&email, &rpps(70 + i)),
-        )
-        .await;
+        app.register(registration(&email, &rpps(70 + i))).await;
     }
-    let workers = (0..2).map(|_| {
-        std::sync::Arc::new(consilium::startup::worker(&app.settings, app.db.clone()).unwrap())
-    });
+    let workers = (0..2).map(|_| std::sync::Arc::new(app.new_worker()));
     let running: Vec<_> = workers
         .map(|worker| tokio::spawn(async move { while worker.deliver_due().await.unwrap() > 0 {} }))
         .collect();

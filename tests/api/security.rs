@@ -3,10 +3,16 @@
 
 use std::time::{Duration, Instant};
 
+use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, PASSWORD, TestApp, TestOptions, rpps, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, TestOptions, spawn_app, spawn_app_with};
 use crate::on_both_backends;
+use crate::support::api::{Answer, Call};
+use crate::support::backend::Backend;
+use crate::support::cast::{ADMIN, PASSWORD, rpps};
+use crate::support::forms::registration;
+use crate::support::library;
 
 on_both_backends!(
     every_protected_operation_needs_an_access_token,
@@ -22,7 +28,7 @@ on_both_backends!(
 
 /// Every operation of the OpenAPI document, with its path parameters filled in.
 fn operations() -> Vec<(String, String, bool)> {
-    let document: Value = serde_json::from_str(&consilium::openapi::document()).unwrap();
+    let document: Value = serde_json::from_str(&library::openapi_document()).unwrap();
     let mut operations = Vec::new();
     for (path, item) in document["paths"].as_object().unwrap() {
         for (method, operation) in item.as_object().unwrap() {
@@ -46,20 +52,13 @@ fn operations() -> Vec<(String, String, bool)> {
     operations
 }
 
-async fn call(
-    app: &TestApp,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-) -> crate::helpers::Answer {
-    let mut request = app.client.request(method.parse().unwrap(), app.url(path));
-    if method != "GET" {
-        request = request.json(&json!({}));
+async fn call(app: &TestApp, method: &str, path: &str, token: Option<&str>) -> Answer {
+    let method: Method = method.parse().unwrap();
+    if method == Method::GET {
+        app.request(method, path, token).await
+    } else {
+        app.request_json(method, path, token, json!({})).await
     }
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    app.send(request).await
 }
 
 async fn every_protected_operation_needs_an_access_token(backend: Backend) {
@@ -70,13 +69,7 @@ async fn every_protected_operation_needs_an_access_token(backend: Backend) {
     let (_, _) = app
         .user_with_roles("c@necker.fr", &rpps(402), &["coordinator"])
         .await;
-    let challenge = app
-        .post(
-            "/api/v1/auth/login",
-            None,
-            json!({"email": "c@necker.fr", "password": PASSWORD}),
-        )
-        .await;
+    let challenge = app.login("c@necker.fr", PASSWORD).await;
     let mfa_token = challenge.body["mfa_token"].as_str().unwrap().to_owned();
     let secured: Vec<_> = operations().into_iter().filter(|(_, _, s)| *s).collect();
     assert!(
@@ -134,76 +127,58 @@ async fn no_account_enumeration_by_answer_or_timing(backend: Backend) {
     )
     .await;
     app.register_and_login("known@chu.fr", &rpps(403)).await;
+    same_answer_in_the_same_time("login", 9, |round, known| {
+        let email = if known {
+            "known@chu.fr"
+        } else {
+            "nobody@chu.fr"
+        };
+        app.login(email, &format!("wrong-{round}"))
+    })
+    .await;
+    same_answer_in_the_same_time("password reset", 15, |_, known| {
+        app.password_reset(if known {
+            "known@chu.fr"
+        } else {
+            "nobody@chu.fr"
+        })
+    })
+    .await;
+    same_answer_in_the_same_time("registration", 7, |round, taken| {
+        app.register(if taken {
+            registration("known@chu.fr", &rpps(410 + round))
+        } else {
+            registration(&format!("new{round}@chu.fr"), &rpps(420 + round))
+        })
+    })
+    .await;
+}
 
+/// Makes `call(round, true)` (about someone who has an account) and `call(round, false)` (about
+/// no one) in turn for each round: every answer is the same, and so is the median time.
+async fn same_answer_in_the_same_time(what: &str, rounds: u32, call: impl Fn(u32, bool) -> Call) {
     let mut known = Vec::new();
     let mut unknown = Vec::new();
     let mut bodies = Vec::new();
-    for round in 0..9 {
-        for (email, samples) in [
-            ("known@chu.fr", &mut known),
-            ("nobody@chu.fr", &mut unknown),
-        ] {
+    for round in 0..rounds {
+        for (case, samples) in [(true, &mut known), (false, &mut unknown)] {
             let started = Instant::now();
-            let answer = app
-                .post(
-                    "/api/v1/auth/login",
-                    None,
-                    json!({"email": email, "password": format!("wrong-{round}")}),
-                )
-                .await;
+            let answer = call(round, case).await;
             samples.push(started.elapsed());
             bodies.push((answer.status, answer.body));
         }
     }
-    assert!(bodies.iter().all(|b| b == &bodies[0]), "login: {bodies:?}");
-    assert_same_timing("login", median(known), median(unknown));
-
-    let mut known = Vec::new();
-    let mut unknown = Vec::new();
-    let mut bodies = Vec::new();
-    for _ in 0..15 {
-        for (email, samples) in [
-            ("known@chu.fr", &mut known),
-            ("nobody@chu.fr", &mut unknown),
-        ] {
-            let started = Instant::now();
-            let answer = app
-                .post("/api/v1/auth/password-reset", None, json!({"email": email}))
-                .await;
-            samples.push(started.elapsed());
-            bodies.push((answer.status, answer.body));
-        }
-    }
-    assert!(bodies.iter().all(|b| b == &bodies[0]), "reset: {bodies:?}");
-    assert_same_timing("password reset", median(known), median(unknown));
-
-    let mut taken = Vec::new();
-    let mut fresh = Vec::new();
-    let mut bodies = Vec::new();
-    for round in 0..7 {
-        let duplicate = TestApp::registration("known@chu.fr", &rpps(410 + round));
-        let new = TestApp::registration(&format!("new{round}@chu.fr"), &rpps(420 + round));
-        for (body, samples) in [(duplicate, &mut taken), (new, &mut fresh)] {
-            let started = Instant::now();
-            let answer = app.post("/api/v1/auth/register", None, body).await;
-            samples.push(started.elapsed());
-            bodies.push((answer.status, answer.body));
-        }
-    }
-    assert!(
-        bodies.iter().all(|b| b == &bodies[0]),
-        "register: {bodies:?}"
-    );
-    assert_same_timing("registration", median(taken), median(fresh));
+    assert!(bodies.iter().all(|b| b == &bodies[0]), "{what}: {bodies:?}");
+    assert_same_timing(what, median(known), median(unknown));
 }
 
 async fn fields_a_client_may_not_set_are_never_applied(backend: Backend) {
     let app = spawn_app(backend).await;
-    let mut registration = TestApp::registration("mass@chu.fr", &rpps(430));
-    registration["roles"] = json!(["admin"]);
-    registration["status"] = json!("active");
-    registration["id"] = json!("chosen-id");
-    let refused = app.post("/api/v1/auth/register", None, registration).await;
+    let mut form = registration("mass@chu.fr", &rpps(430));
+    form["roles"] = json!(["admin"]);
+    form["status"] = json!("active");
+    form["id"] = json!("chosen-id");
+    let refused = app.register(form).await;
     assert_eq!(refused.status, 422);
     let mut fields = refused.invalid_fields();
     fields.sort();
@@ -213,7 +188,7 @@ async fn fields_a_client_may_not_set_are_never_applied(backend: Backend) {
     let pair = app.register_and_login("req@chu.fr", &rpps(431)).await;
     let token = pair["access_token"].as_str().unwrap();
     let (admin_id, admin) = app
-        .user_with_roles("admin@necker.fr", &rpps(432), &["admin"])
+        .user_with_roles(ADMIN.email, &rpps(432), ADMIN.roles)
         .await;
     for (field, value) in [
         ("status", json!("completed")),
@@ -224,7 +199,7 @@ async fn fields_a_client_may_not_set_are_never_applied(backend: Backend) {
     ] {
         let mut body = json!({"topic": "diagnosis"});
         body[field] = value;
-        let created = app.post("/api/v1/requests", Some(token), body).await;
+        let created = app.create_request(body, token).await;
         assert_eq!(created.status, 422, "create with {field}");
         assert_eq!(
             created.invalid_fields(),
@@ -233,11 +208,7 @@ async fn fields_a_client_may_not_set_are_never_applied(backend: Backend) {
         );
     }
     let draft = app
-        .post(
-            "/api/v1/requests",
-            Some(token),
-            json!({"topic": "diagnosis"}),
-        )
+        .create_request(json!({"topic": "diagnosis"}), token)
         .await;
     assert_eq!(draft.status, 201);
     let id = draft.body["id"].as_str().unwrap();
@@ -247,36 +218,30 @@ async fn fields_a_client_may_not_set_are_never_applied(backend: Backend) {
         ("meeting_id", json!("x")),
     ] {
         let patched = app
-            .patch(
-                &format!("/api/v1/requests/{id}"),
-                Some(token),
-                json!({field: value, "version": 1}),
-            )
+            .update_request(id, json!({field: value, "version": 1}), token)
             .await;
         assert_eq!(patched.status, 422, "patch with {field}");
     }
     // The version is compared, never set: a client cannot move it forward.
     let skipped = app
-        .patch(
-            &format!("/api/v1/requests/{id}"),
-            Some(token),
+        .update_request(
+            id,
             json!({"question": "Which dysplasia?", "version": 7}),
+            token,
         )
         .await;
     assert_eq!(skipped.status, 409);
-    let after = app
-        .get(&format!("/api/v1/requests/{id}"), Some(token))
-        .await;
+    let after = app.get_request(id, token).await;
     assert_eq!(after.body["status"], "draft");
     assert_eq!(after.body["version"], 1);
 
-    let me = app.get("/api/v1/me", Some(token)).await;
+    let me = app.me(Some(token)).await;
     let user_id = me.body["id"].as_str().unwrap();
     let escalate = app
-        .patch(
-            &format!("/api/v1/admin/users/{user_id}"),
-            Some(&admin),
+        .update_user(
+            user_id,
             json!({"status": "active", "password_hash": "x", "roles": ["admin"]}),
+            &admin,
         )
         .await;
     assert_eq!(escalate.status, 422);
@@ -289,7 +254,7 @@ async fn fields_a_client_may_not_set_are_never_applied(backend: Backend) {
         .await;
     assert_eq!(message.status, 422);
     assert_eq!(
-        app.get("/api/v1/me", Some(token)).await.body["roles"],
+        app.me(Some(token)).await.body["roles"],
         json!(["requester"])
     );
 }
@@ -315,22 +280,14 @@ async fn answers_carry_nothing_they_should_not(backend: Backend) {
     let a_token = a["access_token"].as_str().unwrap();
     let b_token = b["access_token"].as_str().unwrap();
     let (_, admin) = app
-        .user_with_roles("admin@necker.fr", &rpps(442), &["admin"])
+        .user_with_roles(ADMIN.email, &rpps(442), ADMIN.roles)
         .await;
     let draft = app
-        .post(
-            "/api/v1/requests",
-            Some(b_token),
-            json!({"topic": "diagnosis"}),
-        )
+        .create_request(json!({"topic": "diagnosis"}), b_token)
         .await;
     let b_request = draft.body["id"].as_str().unwrap().to_owned();
-    app.post(
-        "/api/v1/requests",
-        Some(a_token),
-        json!({"topic": "diagnosis"}),
-    )
-    .await;
+    app.create_request(json!({"topic": "diagnosis"}), a_token)
+        .await;
 
     let mut answers = Vec::new();
     for (token, path) in [
@@ -403,36 +360,27 @@ async fn security_headers_and_cors(backend: Backend) {
             "plain http"
         );
     }
-    let docs = app.send(app.client.get(app.url("/docs/"))).await;
+    let docs = app.get("/docs/", None).await;
     let csp = docs.header("content-security-policy").unwrap();
     assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"));
-    let trace = app
-        .send(
-            app.client
-                .request(reqwest::Method::TRACE, app.url("/healthz")),
-        )
-        .await;
+    let trace = app.request(Method::TRACE, "/healthz", None).await;
     assert_eq!(trace.status, 405);
 
     // CORS is closed by default.
     let preflight = |app: &TestApp, origin: &str| {
-        app.client
-            .request(reqwest::Method::OPTIONS, app.url("/api/v1/requests"))
-            .header("origin", origin.to_owned())
+        app.request(Method::OPTIONS, "/api/v1/requests", None)
+            .header("origin", origin)
             .header("access-control-request-method", "POST")
             .header(
                 "access-control-request-headers",
                 "authorization, content-type",
             )
     };
-    let closed = app.send(preflight(&app, "https://rcp.example.org")).await;
+    let closed = preflight(&app, "https://rcp.example.org").await;
     assert!(closed.header("access-control-allow-origin").is_none());
     let simple = app
-        .send(
-            app.client
-                .get(app.url("/healthz"))
-                .header("origin", "https://rcp.example.org"),
-        )
+        .get("/healthz", None)
+        .header("origin", "https://rcp.example.org")
         .await;
     assert!(simple.header("access-control-allow-origin").is_none());
 
@@ -447,7 +395,7 @@ async fn security_headers_and_cors(backend: Backend) {
         },
     )
     .await;
-    let allowed = open.send(preflight(&open, "https://rcp.example.org")).await;
+    let allowed = preflight(&open, "https://rcp.example.org").await;
     assert_eq!(allowed.status, 204);
     assert_eq!(
         allowed.header("access-control-allow-origin").as_deref(),
@@ -465,14 +413,11 @@ async fn security_headers_and_cors(backend: Backend) {
             .unwrap()
             .contains("authorization")
     );
-    let other = open.send(preflight(&open, "https://evil.example")).await;
+    let other = preflight(&open, "https://evil.example").await;
     assert!(other.header("access-control-allow-origin").is_none());
     let simple = open
-        .send(
-            open.client
-                .get(open.url("/healthz"))
-                .header("origin", "https://rcp.example.org"),
-        )
+        .get("/healthz", None)
+        .header("origin", "https://rcp.example.org")
         .await;
     assert_eq!(
         simple.header("access-control-allow-origin").as_deref(),
@@ -492,16 +437,14 @@ async fn inputs_are_bounded(backend: Backend) {
     let pair = app.register_and_login("in@chu.fr", &rpps(450)).await;
     let token = pair["access_token"].as_str().unwrap();
     let post_raw = |body: String| {
-        app.client
-            .post(app.url("/api/v1/requests"))
-            .bearer_auth(token)
+        app.request(Method::POST, "/api/v1/requests", Some(token))
             .header("content-type", "application/json")
             .body(body)
     };
     let huge = format!(r#"{{"question": "{}"}}"#, "x".repeat(200_000));
-    assert_eq!(app.send(post_raw(huge)).await.status, 413);
+    assert_eq!(post_raw(huge).await.status, 413);
     let deep = format!(r#"{{"patient": {}1{}}}"#, "[".repeat(30), "]".repeat(30));
-    let answer = app.send(post_raw(deep)).await;
+    let answer = post_raw(deep).await;
     assert_eq!(answer.status, 422);
     assert!(
         answer.invalid_fields()[0].starts_with("patient"),
@@ -509,15 +452,13 @@ async fn inputs_are_bounded(backend: Backend) {
         answer.body
     );
     let very_deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
-    assert_eq!(app.send(post_raw(very_deep)).await.status, 400);
+    assert_eq!(post_raw(very_deep).await.status, 400);
     let long = json!({"question": "y".repeat(20_001)});
-    let answer = app.post("/api/v1/requests", Some(token), long).await;
+    let answer = app.create_request(long, token).await;
     assert_eq!(answer.status, 422);
     assert_eq!(answer.invalid_fields(), vec!["question"]);
     let many: Vec<String> = (0..501).map(|i| format!("HP:{:07}", i)).collect();
-    let answer = app
-        .post("/api/v1/requests", Some(token), json!({"hpo_terms": many}))
-        .await;
+    let answer = app.create_request(json!({"hpo_terms": many}), token).await;
     assert_eq!(answer.status, 422);
     assert_eq!(answer.invalid_fields(), vec!["hpo_terms"]);
     let answer = app.get("/api/v1/requests?limit=100000", Some(token)).await;
@@ -541,11 +482,7 @@ async fn inputs_are_bounded(backend: Backend) {
         .await;
     assert_eq!(positional.status, 422);
     let nested = app
-        .post(
-            "/api/v1/requests",
-            Some(token),
-            json!({"patient": ["AB", "female"]}),
-        )
+        .create_request(json!({"patient": ["AB", "female"]}), token)
         .await;
     assert_eq!(nested.status, 422);
     assert_eq!(nested.invalid_fields(), vec!["patient"]);
@@ -553,30 +490,21 @@ async fn inputs_are_bounded(backend: Backend) {
     let (_, coordinator) = app
         .user_with_roles("coord@necker.fr", &rpps(453), &["coordinator"])
         .await;
-    let meetings = app
-        .get("/api/v1/staffs/rcp-national/meetings", Some(&coordinator))
-        .await;
+    let meetings = app.meetings("rcp-national", &coordinator).await;
     let meeting = meetings.body[0]["id"].as_str().unwrap().to_owned();
-    let empty = app
-        .patch(
-            &format!("/api/v1/meetings/{meeting}"),
-            Some(&coordinator),
-            json!({}),
-        )
-        .await;
+    let empty = app.update_meeting(&meeting, json!({}), &coordinator).await;
     assert_eq!(empty.status, 422, "{:?}", empty.body);
     // CR/LF in what could reach an e-mail header.
-    let mut registration = TestApp::registration("inject@chu.fr", &rpps(451));
-    registration["full_name"] = json!("Eve\r\nBcc: victim@example.org");
-    let answer = app.post("/api/v1/auth/register", None, registration).await;
+    let mut form = registration("inject@chu.fr", &rpps(451));
+    form["full_name"] = json!("Eve\r\nBcc: victim@example.org");
+    let answer = app.register(form).await;
     assert_eq!(answer.status, 422);
     assert_eq!(answer.invalid_fields(), vec!["full_name"]);
     let answer = app
-        .post(
-            "/api/v1/auth/register",
-            None,
-            TestApp::registration("eve@chu.fr\r\nBcc: victim@example.org", &rpps(452)),
-        )
+        .register(registration(
+            "eve@chu.fr\r\nBcc: victim@example.org",
+            &rpps(452),
+        ))
         .await;
     assert_eq!(answer.status, 422);
     assert_eq!(answer.invalid_fields(), vec!["email"]);
@@ -600,11 +528,7 @@ async fn uploads_are_recognised_sealed_and_downloaded_as_attachments(backend: Ba
     let pair = app.register_and_login("up@chu.fr", &rpps(460)).await;
     let token = pair["access_token"].as_str().unwrap();
     let draft = app
-        .post(
-            "/api/v1/requests",
-            Some(token),
-            json!({"topic": "diagnosis"}),
-        )
+        .create_request(json!({"topic": "diagnosis"}), token)
         .await;
     let id = draft.body["id"].as_str().unwrap().to_owned();
     let upload = |bytes: Vec<u8>, name: &str| {
@@ -612,34 +536,29 @@ async fn uploads_are_recognised_sealed_and_downloaded_as_attachments(backend: Ba
             .file_name(name.to_owned())
             .mime_str("application/pdf")
             .unwrap();
-        app.client
-            .post(app.url(&format!("/api/v1/requests/{id}/attachments")))
-            .bearer_auth(token)
-            .multipart(reqwest::multipart::Form::new().part("file", part))
+        app.upload(&id, part, token)
     };
-    let bomb = app.send(upload(zip_bomb(), "bomb.pdf")).await;
+    let bomb = upload(zip_bomb(), "bomb.pdf").await;
     assert_eq!(bomb.status, 415, "declared PDF, content ZIP");
 
     // A body cut before its closing boundary.
     let truncated = app
-        .send(
-            app.client
-                .post(app.url(&format!("/api/v1/requests/{id}/attachments")))
-                .bearer_auth(token)
-                .header("content-type", "multipart/form-data; boundary=XyZ")
-                .body(
-                    "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n\
-                     Content-Type: application/pdf\r\n\r\n%PDF-1.7 cut here",
-                ),
+        .request(
+            Method::POST,
+            &format!("/api/v1/requests/{id}/attachments"),
+            Some(token),
+        )
+        .header("content-type", "multipart/form-data; boundary=XyZ")
+        .body(
+            "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n\
+             Content-Type: application/pdf\r\n\r\n%PDF-1.7 cut here",
         )
         .await;
     assert_eq!(truncated.status, 400, "{:?}", truncated.body);
 
     let report =
         b"%PDF-1.7\nReport of a skeletal survey: very specific marker 7731\n%%EOF".to_vec();
-    let stored = app
-        .send(upload(report.clone(), "../../etc/Survey \"A\".pdf"))
-        .await;
+    let stored = upload(report.clone(), "../../etc/Survey \"A\".pdf").await;
     assert_eq!(stored.status, 201, "{:?}", stored.body);
     let attachment_id = stored.body["id"].as_str().unwrap().to_owned();
     assert_eq!(stored.body["filename"], "Survey A.pdf");
@@ -657,11 +576,8 @@ async fn uploads_are_recognised_sealed_and_downloaded_as_attachments(backend: Ba
     assert!(!at_rest.windows(11).any(|w| w == b"marker 7731"));
 
     let response = app
-        .client
-        .get(app.url(&format!(
-            "/api/v1/requests/{id}/attachments/{attachment_id}"
-        )))
-        .bearer_auth(token)
+        .attachment(&id, &attachment_id, token)
+        .builder()
         .send()
         .await
         .unwrap();
@@ -679,7 +595,7 @@ fn verify_command(app: &TestApp) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_consilium"))
         .env("CONSILIUM_ENV", "test")
         .env("CONSILIUM__STORAGE__DIR", &app.settings.storage.dir)
-        .env("CONSILIUM__DATABASE__URL", &app.database_url)
+        .env("CONSILIUM__DATABASE__URL", &app.database.url)
         .env("RUST_LOG", "warn")
         .args(["audit", "verify"])
         .output()
@@ -695,7 +611,7 @@ async fn the_audit_trail_is_hash_chained_and_verifiable(backend: Backend) {
     let pair = app.register_and_login("audit@chu.fr", &rpps(470)).await;
     let token = pair["access_token"].as_str().unwrap();
     for _ in 0..3 {
-        app.get("/api/v1/me", Some(token)).await;
+        app.me(Some(token)).await;
     }
     seal(&app).await;
     let sealed = app
@@ -759,7 +675,7 @@ async fn refused_accesses_are_audited(backend: Backend) {
     let app = spawn_app(backend).await;
     let pair = app.register_and_login("denied@chu.fr", &rpps(480)).await;
     let token = pair["access_token"].as_str().unwrap();
-    let me = app.get("/api/v1/me", Some(token)).await;
+    let me = app.me(Some(token)).await;
     let user_id = me.body["id"].as_str().unwrap().to_owned();
 
     assert_eq!(app.get("/api/v1/requests", None).await.status, 401);

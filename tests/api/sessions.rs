@@ -2,12 +2,14 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use consilium::auth::jwt::{ACCESS_TOKEN_TYPE, AUDIENCE, Claims, JwtKeys};
 use secrecy::ExposeSecret;
 use serde_json::json;
 
-use crate::helpers::{Backend, PASSWORD, TestOptions, rpps, spawn_app, spawn_app_with};
+use crate::helpers::{TestOptions, spawn_app, spawn_app_with};
 use crate::on_both_backends;
+use crate::support::backend::Backend;
+use crate::support::cast::{PASSWORD, rpps};
+use crate::support::tokens::Forge;
 
 on_both_backends!(
     refresh_rotates_and_reuse_revokes_the_family,
@@ -22,60 +24,25 @@ on_both_backends!(
 async fn refresh_rotates_and_reuse_revokes_the_family(backend: Backend) {
     let app = spawn_app(backend).await;
     let first = app.register_and_login("r@chu.fr", &rpps(20)).await;
-    let second = app
-        .post(
-            "/api/v1/auth/refresh",
-            None,
-            json!({"refresh_token": first["refresh_token"]}),
-        )
-        .await;
+    let second = app.refresh(&first["refresh_token"]).await;
     assert_eq!(second.status, 200);
     assert_ne!(second.body["refresh_token"], first["refresh_token"]);
     assert_eq!(
-        app.get("/api/v1/me", second.body["access_token"].as_str())
-            .await
-            .status,
+        app.me(second.body["access_token"].as_str()).await.status,
         200
     );
 
     // The first token is spent: presenting it again is a theft signal.
-    let reuse = app
-        .post(
-            "/api/v1/auth/refresh",
-            None,
-            json!({"refresh_token": first["refresh_token"]}),
-        )
-        .await;
+    let reuse = app.refresh(&first["refresh_token"]).await;
     assert_eq!(reuse.status, 401);
-    let revoked = app
-        .post(
-            "/api/v1/auth/refresh",
-            None,
-            json!({"refresh_token": second.body["refresh_token"]}),
-        )
-        .await;
+    let revoked = app.refresh(&second.body["refresh_token"]).await;
     assert_eq!(revoked.status, 401, "the whole family is revoked");
 
     // Another session of the same user is untouched.
-    let other = app.login("r@chu.fr", PASSWORD).await;
-    let refreshed = app
-        .post(
-            "/api/v1/auth/refresh",
-            None,
-            json!({"refresh_token": other["refresh_token"]}),
-        )
-        .await;
+    let other = app.sign_in("r@chu.fr", PASSWORD).await;
+    let refreshed = app.refresh(&other["refresh_token"]).await;
     assert_eq!(refreshed.status, 200);
-    assert_eq!(
-        app.post(
-            "/api/v1/auth/refresh",
-            None,
-            json!({"refresh_token": "made-up"})
-        )
-        .await
-        .status,
-        401
-    );
+    assert_eq!(app.refresh("made-up").await.status, 401);
     let stored = app
         .count("SELECT COUNT(*) AS n FROM refresh_tokens WHERE token_hash LIKE '%-%'")
         .await;
@@ -86,29 +53,11 @@ async fn logout_revokes_the_session(backend: Backend) {
     let app = spawn_app(backend).await;
     let pair = app.register_and_login("l@chu.fr", &rpps(21)).await;
     let access = pair["access_token"].as_str();
-    let unauthenticated = app
-        .post(
-            "/api/v1/auth/logout",
-            None,
-            json!({"refresh_token": pair["refresh_token"]}),
-        )
-        .await;
+    let unauthenticated = app.logout(&pair["refresh_token"], None).await;
     assert_eq!(unauthenticated.status, 401);
-    let answer = app
-        .post(
-            "/api/v1/auth/logout",
-            access,
-            json!({"refresh_token": pair["refresh_token"]}),
-        )
-        .await;
+    let answer = app.logout(&pair["refresh_token"], access).await;
     assert_eq!(answer.status, 204);
-    let refresh = app
-        .post(
-            "/api/v1/auth/refresh",
-            None,
-            json!({"refresh_token": pair["refresh_token"]}),
-        )
-        .await;
+    let refresh = app.refresh(&pair["refresh_token"]).await;
     assert_eq!(refresh.status, 401);
 }
 
@@ -116,7 +65,7 @@ async fn bad_tokens_are_refused(backend: Backend) {
     let app = spawn_app(backend).await;
     let pair = app.register_and_login("t@chu.fr", &rpps(22)).await;
     let good = pair["access_token"].as_str().unwrap();
-    let me = app.get("/api/v1/me", Some(good)).await;
+    let me = app.me(Some(good)).await;
     let user_id = me.body["id"].as_str().unwrap().to_owned();
     let secret = app
         .settings
@@ -125,19 +74,9 @@ async fn bad_tokens_are_refused(backend: Backend) {
         .expose_secret()
         .as_bytes()
         .to_vec();
-    let keys = JwtKeys::new(&secret, None, &app.settings.auth.issuer, 15);
+    let forge = Forge::new(&secret, &app.settings.auth.issuer);
     let now = chrono::Utc::now().timestamp();
-    let claims = |exp: i64| Claims {
-        iss: app.settings.auth.issuer.clone(),
-        aud: AUDIENCE.into(),
-        sub: user_id.clone(),
-        iat: exp - 900,
-        nbf: exp - 900,
-        exp,
-        typ: ACCESS_TOKEN_TYPE.into(),
-        jti: "x".into(),
-        amr: vec!["pwd".into()],
-    };
+    let claims = |exp: i64| forge.claims(&user_id, exp);
     // Tokens signed with the right secret but a header trick: no kid, an unknown kid, a key
     // or key URL of the attacker's, another algorithm.
     let kid = jsonwebtoken::decode_header(good).unwrap().kid.unwrap();
@@ -156,9 +95,7 @@ async fn bad_tokens_are_refused(backend: Backend) {
     header_tricks.push(("unknown kid", signed_with(plain.clone())));
     plain.kid = Some(kid.clone());
     assert_eq!(
-        app.get("/api/v1/me", Some(&signed_with(plain.clone())))
-            .await
-            .status,
+        app.me(Some(&signed_with(plain.clone()))).await.status,
         200,
         "the genuine header is accepted"
     );
@@ -178,7 +115,7 @@ async fn bad_tokens_are_refused(backend: Backend) {
     hs512.kid = Some(kid);
     header_tricks.push(("HS512", signed_with(hs512)));
     for (case, token) in &header_tricks {
-        let answer = app.get("/api/v1/me", Some(token)).await;
+        let answer = app.me(Some(token)).await;
         assert_eq!(answer.status, 401, "{case}");
     }
     // A token is never taken from the URL.
@@ -186,15 +123,12 @@ async fn bad_tokens_are_refused(backend: Backend) {
         let answer = app.get(&format!("/api/v1/me?{query}={good}"), None).await;
         assert_eq!(answer.status, 401, "{query}");
     }
-    let expired = keys.encode(&claims(now - 60)).unwrap();
-    let wrong_key = JwtKeys::new(
+    let expired = forge.sign(&claims(now - 60));
+    let wrong_key = Forge::new(
         b"another-secret-another-secret-another",
-        None,
         &app.settings.auth.issuer,
-        15,
     )
-    .encode(&claims(now + 600))
-    .unwrap();
+    .sign(&claims(now + 600));
     let parts: Vec<&str> = good.split('.').collect();
     let alg_none = format!(
         "{}.{}.",
@@ -218,7 +152,7 @@ async fn bad_tokens_are_refused(backend: Backend) {
         ("refresh token", refresh_as_access.as_str()),
         ("garbage", "abc.def.ghi"),
     ] {
-        let answer = app.get("/api/v1/me", Some(token)).await;
+        let answer = app.me(Some(token)).await;
         assert_eq!(answer.status, 401, "{case}");
         assert_eq!(
             answer.header("content-type").unwrap(),
@@ -226,7 +160,7 @@ async fn bad_tokens_are_refused(backend: Backend) {
             "{case}"
         );
     }
-    assert_eq!(app.get("/api/v1/me", None).await.status, 401);
+    assert_eq!(app.me(None).await.status, 401);
     let in_url = app
         .get(&format!("/api/v1/me?access_token={good}"), None)
         .await;
@@ -240,44 +174,25 @@ async fn roles_are_read_on_every_request(backend: Backend) {
         .await;
     let pair = app.register_and_login("doc@chu.fr", &rpps(24)).await;
     let token = pair["access_token"].as_str();
-    let id = app.get("/api/v1/me", token).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = app.me(token).await.body["id"].as_str().unwrap().to_owned();
 
     let granted = app
-        .put(
-            &format!("/api/v1/admin/users/{id}/roles"),
-            Some(&admin),
-            json!({"roles": ["requester", "coordinator"]}),
-        )
+        .set_roles(&id, &["requester", "coordinator"], &admin)
         .await;
     assert_eq!(granted.status, 200);
     assert_eq!(
-        app.get("/api/v1/me", token).await.body["roles"],
+        app.me(token).await.body["roles"],
         json!(["requester", "coordinator"])
     );
 
-    let removed = app
-        .put(
-            &format!("/api/v1/admin/users/{id}/roles"),
-            Some(&admin),
-            json!({"roles": ["requester"]}),
-        )
-        .await;
+    let removed = app.set_roles(&id, &["requester"], &admin).await;
     assert_eq!(removed.status, 200);
     assert_eq!(
-        app.get("/api/v1/me", token).await.body["roles"],
+        app.me(token).await.body["roles"],
         json!(["requester"]),
         "the same token no longer grants the removed role"
     );
-    let bad_role = app
-        .put(
-            &format!("/api/v1/admin/users/{id}/roles"),
-            Some(&admin),
-            json!({"roles": ["root"]}),
-        )
-        .await;
+    let bad_role = app.set_roles(&id, &["root"], &admin).await;
     assert_eq!(bad_role.status, 422);
     let audit = app
         .get(
@@ -295,41 +210,19 @@ async fn a_disabled_user_is_refused_at_once(backend: Backend) {
         .await;
     let pair = app.register_and_login("gone@chu.fr", &rpps(26)).await;
     let token = pair["access_token"].as_str();
-    let id = app.get("/api/v1/me", token).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = app.me(token).await.body["id"].as_str().unwrap().to_owned();
     let disabled = app
-        .patch(
-            &format!("/api/v1/admin/users/{id}"),
-            Some(&admin),
-            json!({"status": "disabled"}),
-        )
+        .update_user(&id, json!({"status": "disabled"}), &admin)
         .await;
     assert_eq!(disabled.status, 200);
     assert_eq!(disabled.body["status"], "disabled");
     assert_eq!(
-        app.get("/api/v1/me", token).await.status,
+        app.me(token).await.status,
         401,
         "the live access token stops working"
     );
-    assert_eq!(
-        app.post(
-            "/api/v1/auth/refresh",
-            None,
-            json!({"refresh_token": pair["refresh_token"]})
-        )
-        .await
-        .status,
-        401
-    );
-    let login = app
-        .post(
-            "/api/v1/auth/login",
-            None,
-            json!({"email": "gone@chu.fr", "password": PASSWORD}),
-        )
-        .await;
+    assert_eq!(app.refresh(&pair["refresh_token"]).await.status, 401);
+    let login = app.login("gone@chu.fr", PASSWORD).await;
     assert_eq!(login.status, 401);
 }
 
@@ -348,22 +241,10 @@ async fn failed_logins_are_throttled_per_account_and_address(backend: Backend) {
     .await;
     app.register_and_login("victim@chu.fr", &rpps(27)).await;
     for _ in 0..3 {
-        let answer = app
-            .post(
-                "/api/v1/auth/login",
-                None,
-                json!({"email": "victim@chu.fr", "password": "wrong-password-123"}),
-            )
-            .await;
+        let answer = app.login("victim@chu.fr", "wrong-password-123").await;
         assert_eq!(answer.status, 401);
     }
-    let blocked = app
-        .post(
-            "/api/v1/auth/login",
-            None,
-            json!({"email": "victim@chu.fr", "password": PASSWORD}),
-        )
-        .await;
+    let blocked = app.login("victim@chu.fr", PASSWORD).await;
     assert_eq!(blocked.status, 429);
     assert_eq!(
         blocked.header("content-type").unwrap(),
@@ -374,25 +255,15 @@ async fn failed_logins_are_throttled_per_account_and_address(backend: Backend) {
 
     // The address trying many accounts is limited too.
     for i in 0..3 {
-        app.post(
-            "/api/v1/auth/login",
-            None,
-            json!({"email": format!("guess{i}@chu.fr"), "password": "x-wrong-password"}),
-        )
-        .await;
+        app.login(&format!("guess{i}@chu.fr"), "x-wrong-password")
+            .await;
     }
-    let address_blocked = app
-        .post(
-            "/api/v1/auth/login",
-            None,
-            json!({"email": "other@chu.fr", "password": "x-wrong-password"}),
-        )
-        .await;
+    let address_blocked = app.login("other@chu.fr", "x-wrong-password").await;
     assert_eq!(address_blocked.status, 429);
 
     // Not locked out for long: the legitimate user gets in once the window ends.
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
-    app.login("victim@chu.fr", PASSWORD).await;
+    app.sign_in("victim@chu.fr", PASSWORD).await;
 }
 
 async fn admin_endpoints_need_the_admin_role(backend: Backend) {

@@ -4,8 +4,12 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, rpps, spawn_app};
+use crate::helpers::{TestApp, spawn_app};
 use crate::on_both_backends;
+use crate::support::api::Answer;
+use crate::support::backend::Backend;
+use crate::support::cast::rpps;
+use crate::support::forms::request_form;
 
 on_both_backends!(
     statements_per_request_do_not_grow_with_the_data,
@@ -36,7 +40,7 @@ async fn statements_so_far(app: &TestApp, method: &str, route: &str) -> (f64, u6
 /// Sends one request and answers its body and the statements it took.
 async fn cost_of(
     app: &TestApp,
-    request: crate::helpers::Answer,
+    request: Answer,
     method: &str,
     route: &str,
     before: (f64, u64),
@@ -62,30 +66,11 @@ async fn cost_of_get(app: &TestApp, path: &str, route: &str, token: &str) -> (Va
 
 /// Submits a new draft of `token`'s requester: the answer and the statements the submit took.
 async fn cost_of_submit(app: &TestApp, token: &str) -> (Value, u64) {
-    let draft = app.post("/api/v1/requests", Some(token), form()).await;
-    assert_eq!(draft.status, 201, "{:?}", draft.body);
-    let id = draft.body["id"].as_str().unwrap();
+    let id = app.draft(request_form("IPP-4242"), token).await.id();
     let route = "/api/v1/requests/{id}/submit";
     let before = statements_so_far(app, "POST", route).await;
-    let answer = app
-        .post(
-            &format!("/api/v1/requests/{id}/submit"),
-            Some(token),
-            json!({}),
-        )
-        .await;
+    let answer = app.submit(&id, token).await;
     cost_of(app, answer, "POST", route, before).await
-}
-
-fn form() -> Value {
-    json!({
-        "topic": "diagnosis",
-        "urgency": "routine",
-        "patient": {"initials": "CD", "sex": "male", "birth_date": "2018-02-03"},
-        "question": "Which dysplasia?",
-        "clinical_summary": "Short stature",
-        "consent_obtained": true
-    })
 }
 
 /// A submitted request of `token`'s requester; answers its id and proposed meeting.
@@ -113,20 +98,10 @@ async fn statements_per_request_do_not_grow_with_the_data(backend: Backend) {
     let (short, meeting) = submitted(&app, &requester).await;
     let (long, _) = submitted(&app, &requester).await;
     let asked = app
-        .post(
-            &format!("/api/v1/requests/{long}/request-info"),
-            Some(&coordinator),
-            json!({"message": "The X-rays, please."}),
-        )
+        .request_info(&long, "The X-rays, please.", &coordinator)
         .await;
     assert_eq!(asked.status, 200, "{:?}", asked.body);
-    let answered = app
-        .post(
-            &format!("/api/v1/requests/{long}/messages"),
-            Some(&requester),
-            json!({"body": "Attached."}),
-        )
-        .await;
+    let answered = app.post_message(&long, "Attached.", &requester).await;
     assert_eq!(answered.status, 201, "{:?}", answered.body);
 
     let read = "/api/v1/requests/{id}";
@@ -187,12 +162,7 @@ async fn submitting_costs_the_same_however_many_meetings_are_full(backend: Backe
     let next = first["proposed_meeting"]["id"].as_str().unwrap().to_owned();
     // The proposed meeting and the one after it hold one request each: each submission
     // below finds one more full meeting before the one with room.
-    let meetings = app
-        .get(
-            &format!("/api/v1/staffs/{staff}/meetings"),
-            Some(&coordinator),
-        )
-        .await;
+    let meetings = app.meetings(staff, &coordinator).await;
     assert_eq!(meetings.status, 200, "{:?}", meetings.body);
     let upcoming: Vec<String> = meetings
         .body
@@ -206,11 +176,7 @@ async fn submitting_costs_the_same_however_many_meetings_are_full(backend: Backe
     assert_eq!(upcoming.len(), 3, "three meetings from the proposed one");
     for id in &upcoming[..2] {
         let changed = app
-            .patch(
-                &format!("/api/v1/meetings/{id}"),
-                Some(&coordinator),
-                json!({"capacity": 1}),
-            )
+            .update_meeting(id, json!({"capacity": 1}), &coordinator)
             .await;
         assert_eq!(changed.status, 200, "{:?}", changed.body);
     }

@@ -5,8 +5,12 @@ use std::collections::HashSet;
 use chrono::{Datelike, Utc};
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, rpps, spawn_app};
+use crate::helpers::{TestApp, spawn_app};
 use crate::on_both_backends;
+use crate::support::backend::Backend;
+use crate::support::cast::{ADMIN, COORDINATOR, Cast, EXPERT, REQUESTER, rpps};
+use crate::support::forms::{meeting_record, opinion, request_form};
+use crate::support::smtp::ReceivedMail;
 
 on_both_backends!(
     the_whole_story_from_draft_to_delivered_opinion,
@@ -26,85 +30,40 @@ on_both_backends!(
     reseeding_the_network_updates_staffs_and_keeps_meetings,
 );
 
-struct Cast {
-    requester: String,
-    coordinator: String,
-    expert: String,
-    expert_id: String,
-}
-
-async fn cast(app: &TestApp) -> Cast {
-    let pair = app
-        .register_and_login("requester@chu-nancy.fr", &rpps(100))
-        .await;
-    let (_, coordinator) = app
-        .user_with_roles("coord@necker.fr", &rpps(101), &["coordinator"])
-        .await;
-    let (expert_id, expert) = app
-        .user_with_roles("expert@necker.fr", &rpps(102), &["expert"])
-        .await;
-    Cast {
-        requester: pair["access_token"].as_str().unwrap().to_owned(),
-        coordinator,
-        expert,
-        expert_id,
-    }
-}
+/// The hospital's id of the patient of every request here.
+const PATIENT: &str = "IPP-77812";
 
 fn complete_form() -> Value {
-    json!({
-        "topic": "diagnosis",
-        "urgency": "routine",
-        "patient": {"initials": "AB", "sex": "female", "birth_date": "2019-04-12", "local_id": "IPP-77812"},
-        "question": "Which skeletal dysplasia? Is FGFR3 testing indicated?",
-        "clinical_summary": "Short limbs noted at 2 years, height -3.1 SD",
-        "family_history": "Non-consanguineous parents",
-        "suspected_diagnosis": {"text": "Hypochondroplasia", "orpha_code": "ORPHA:429"},
-        "hpo_terms": ["HP:0004322", "HP:0009826"],
-        "consent_obtained": true
-    })
+    request_form(PATIENT)
 }
 
+/// A request of `token`'s requester, drafted with `form` and submitted: answers its view.
 async fn submitted(app: &TestApp, token: &str, form: Value) -> Value {
-    let draft = app.post("/api/v1/requests", Some(token), form).await;
-    assert_eq!(draft.status, 201, "{:?}", draft.body);
-    let id = draft.body["id"].as_str().unwrap();
-    let answer = app
-        .post(
-            &format!("/api/v1/requests/{id}/submit"),
-            Some(token),
-            json!({}),
-        )
-        .await;
-    assert_eq!(answer.status, 200, "{:?}", answer.body);
-    answer.body
+    let id = app.draft(form, token).await.id();
+    app.submit_draft(&id, token).await.body
 }
 
 /// An extraordinary meeting of `staff` that started an hour ago (so it can be held).
 async fn past_meeting(app: &TestApp, coordinator: &str, staff: &str, capacity: i64) -> String {
     let starts_at = (Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
     let answer = app
-        .post(
-            &format!("/api/v1/staffs/{staff}/meetings"),
-            Some(coordinator),
-            json!({"starts_at": starts_at, "capacity": capacity}),
-        )
+        .create_meeting(staff, &starts_at, capacity, coordinator)
         .await;
     assert_eq!(answer.status, 201, "{:?}", answer.body);
     assert_eq!(answer.body["extraordinary"], true);
-    answer.body["id"].as_str().unwrap().to_owned()
+    answer.id()
 }
 
 const CLINICAL: [&str; 6] = [
     "Hypochondroplasia",
-    "IPP-77812",
+    PATIENT,
     "FGFR3",
     "Short limbs",
     "ORPHA:429",
     "HP:0004322",
 ];
 
-fn assert_no_clinical_data(mail: &crate::helpers::ReceivedMail) {
+fn assert_no_clinical_data(mail: &ReceivedMail) {
     for text in [mail.subject(), mail.text(), mail.html()] {
         for clinical in CLINICAL {
             assert!(
@@ -118,16 +77,13 @@ fn assert_no_clinical_data(mail: &crate::helpers::ReceivedMail) {
 
 async fn the_whole_story_from_draft_to_delivered_opinion(backend: Backend) {
     let app = spawn_app(backend).await;
-    let cast = cast(&app).await;
+    let cast = Cast::new(&app).await;
+    let (expert_id, expert) = app.staff(&EXPERT).await;
     let draft = app
-        .post(
-            "/api/v1/requests",
-            Some(&cast.requester),
-            json!({"topic": "diagnosis"}),
-        )
+        .create_request(json!({"topic": "diagnosis"}), &cast.requester)
         .await;
     assert_eq!(draft.status, 201);
-    let id = draft.body["id"].as_str().unwrap().to_owned();
+    let id = draft.id();
     let reference = draft.body["reference"].as_str().unwrap().to_owned();
     assert_eq!(reference, format!("MOC-{}-00001", Utc::now().year()));
     assert_eq!(draft.body["status"], "draft");
@@ -135,24 +91,12 @@ async fn the_whole_story_from_draft_to_delivered_opinion(backend: Backend) {
 
     let mut form = complete_form();
     form["version"] = json!(1);
-    let patched = app
-        .patch(
-            &format!("/api/v1/requests/{id}"),
-            Some(&cast.requester),
-            form,
-        )
-        .await;
+    let patched = app.update_request(&id, form, &cast.requester).await;
     assert_eq!(patched.status, 200, "{:?}", patched.body);
     assert_eq!(patched.body["version"], 2);
     assert_eq!(patched.body["patient"]["initials"], "AB");
 
-    let submitted = app
-        .post(
-            &format!("/api/v1/requests/{id}/submit"),
-            Some(&cast.requester),
-            json!({}),
-        )
-        .await;
+    let submitted = app.submit(&id, &cast.requester).await;
     assert_eq!(submitted.status, 200, "{:?}", submitted.body);
     assert_eq!(submitted.body["status"], "submitted");
     assert_eq!(submitted.body["staff"], "rcp-national");
@@ -172,7 +116,7 @@ async fn the_whole_story_from_draft_to_delivered_opinion(backend: Backend) {
     );
 
     app.deliver_emails().await;
-    let ack = app.smtp.mails_to("requester@chu-nancy.fr").pop().unwrap();
+    let ack = app.smtp.mails_to(REQUESTER.email).pop().unwrap();
     assert!(ack.text().contains(&reference), "{}", ack.text());
     assert!(
         ack.text().contains("14:00"),
@@ -182,7 +126,7 @@ async fn the_whole_story_from_draft_to_delivered_opinion(backend: Backend) {
     assert_no_clinical_data(&ack);
     let to_coordinator = app
         .smtp
-        .mails_to("coord@necker.fr")
+        .mails_to(COORDINATOR.email)
         .pop()
         .expect("coordinators are told");
     assert_no_clinical_data(&to_coordinator);
@@ -190,114 +134,48 @@ async fn the_whole_story_from_draft_to_delivered_opinion(backend: Backend) {
     // The meeting: an extraordinary one that just took place, with the expert in its staff.
     let meeting = past_meeting(&app, &cast.coordinator, "rcp-national", 20).await;
     let experts = app
-        .put(
-            "/api/v1/staffs/rcp-national/experts",
-            Some(&cast.coordinator),
-            json!({"user_ids": [cast.expert_id]}),
-        )
+        .set_experts("rcp-national", &[&expert_id], &cast.coordinator)
         .await;
     assert_eq!(experts.status, 200, "{:?}", experts.body);
-    let scheduled = app
-        .post(
-            &format!("/api/v1/requests/{id}/schedule"),
-            Some(&cast.coordinator),
-            json!({"meeting_id": meeting}),
-        )
-        .await;
+    let scheduled = app.schedule(&id, &meeting, &cast.coordinator).await;
     assert_eq!(scheduled.status, 200, "{:?}", scheduled.body);
     assert_eq!(scheduled.body["status"], "scheduled");
     assert_eq!(scheduled.body["meeting"]["id"], meeting.as_str());
 
-    let agenda = app
-        .get(&format!("/api/v1/meetings/{meeting}"), Some(&cast.expert))
-        .await;
+    let agenda = app.agenda(&meeting, &expert).await;
     assert_eq!(agenda.status, 200, "{:?}", agenda.body);
     assert_eq!(agenda.body["agenda"][0]["reference"], reference.as_str());
     assert_eq!(agenda.body["booked"], 1);
 
     let held = app
-        .post(
-            &format!("/api/v1/meetings/{meeting}/held"),
-            Some(&cast.coordinator),
-            json!({
-                "participants": [
-                    {"name": "Pr A", "specialty": "Genetics", "site_code": "necker"},
-                    {"name": "Dr B", "specialty": "Radiology", "site_code": "necker"},
-                    {"name": "Dr C", "specialty": "Orthopedics", "site_code": "lyon"}
-                ],
-                "discussed": [id]
-            }),
-        )
+        .hold(&meeting, meeting_record(&[&id]), &cast.coordinator)
         .await;
     assert_eq!(held.status, 200, "{:?}", held.body);
     assert_eq!(held.body["status"], "held");
     assert_eq!(held.body["quorum_met"], true);
 
-    let opinion = json!({
-        "summary": "Clinical and radiological features suggest hypochondroplasia.",
-        "diagnosis": {"text": "Hypochondroplasia", "orpha_code": "ORPHA:429", "status": "probable"},
-        "recommendations": [
-            {"kind": "genetic_test", "text": "FGFR3 targeted sequencing"},
-            {"kind": "referral", "text": "Follow-up in the nearest competence center", "site_code": "nancy"}
-        ],
-        "references": ["Unger S. et al., Am J Med Genet A 2023"]
-    });
-    let draft_opinion = app
-        .put(
-            &format!("/api/v1/requests/{id}/opinion"),
-            Some(&cast.expert),
-            opinion.clone(),
-        )
-        .await;
+    let draft_opinion = app.put_opinion(&id, opinion(), &expert).await;
     assert_eq!(draft_opinion.status, 200, "{:?}", draft_opinion.body);
     assert_eq!(draft_opinion.body["status"], "draft");
-    let hidden = app
-        .get(
-            &format!("/api/v1/requests/{id}/opinion"),
-            Some(&cast.requester),
-        )
-        .await;
+    let hidden = app.get_opinion(&id, &cast.requester).await;
     assert_eq!(
         hidden.status, 404,
         "a requester sees nothing before delivery"
     );
-    let by_expert = app
-        .post(
-            &format!("/api/v1/requests/{id}/opinion/deliver"),
-            Some(&cast.expert),
-            json!({}),
-        )
-        .await;
+    let by_expert = app.deliver(&id, &expert).await;
     assert_eq!(by_expert.status, 403, "only a coordinator delivers");
 
-    let delivered = app
-        .post(
-            &format!("/api/v1/requests/{id}/opinion/deliver"),
-            Some(&cast.coordinator),
-            json!({}),
-        )
-        .await;
+    let delivered = app.deliver(&id, &cast.coordinator).await;
     assert_eq!(delivered.status, 200, "{:?}", delivered.body);
     assert_eq!(delivered.body["status"], "delivered");
-    let read = app
-        .get(
-            &format!("/api/v1/requests/{id}/opinion"),
-            Some(&cast.requester),
-        )
-        .await;
+    let read = app.get_opinion(&id, &cast.requester).await;
     assert_eq!(read.status, 200);
     assert_eq!(read.body["version"], 1);
     assert_eq!(read.body["diagnosis"]["status"], "probable");
     assert_eq!(read.body["participants"].as_array().unwrap().len(), 3);
     assert_eq!(read.body["quorum_met"], true);
     assert!(read.body["validated_by"].is_string());
-    let edit = app
-        .put(
-            &format!("/api/v1/requests/{id}/opinion"),
-            Some(&cast.coordinator),
-            opinion.clone(),
-        )
-        .await;
+    let edit = app.put_opinion(&id, opinion(), &cast.coordinator).await;
     assert_eq!(
         edit.status, 200,
         "an edit after delivery is a new draft version"
@@ -306,7 +184,7 @@ async fn the_whole_story_from_draft_to_delivered_opinion(backend: Backend) {
     assert_eq!(edit.body["previous_versions"][0]["status"], "delivered");
 
     app.deliver_emails().await;
-    let mails = app.smtp.mails_to("requester@chu-nancy.fr");
+    let mails = app.smtp.mails_to(REQUESTER.email);
     let delivered_mail = mails.last().unwrap();
     assert!(delivered_mail.text().contains(&reference));
     assert!(delivered_mail.text().contains(&format!("/requests/{id}")));
@@ -314,9 +192,7 @@ async fn the_whole_story_from_draft_to_delivered_opinion(backend: Backend) {
         assert_no_clinical_data(mail);
     }
 
-    let request = app
-        .get(&format!("/api/v1/requests/{id}"), Some(&cast.requester))
-        .await;
+    let request = app.get_request(&id, &cast.requester).await;
     assert_eq!(request.body["status"], "completed");
     let timeline: Vec<&str> = request.body["timeline"]
         .as_array()
@@ -328,9 +204,7 @@ async fn the_whole_story_from_draft_to_delivered_opinion(backend: Backend) {
         timeline,
         ["draft", "submitted", "scheduled", "discussed", "completed"]
     );
-    let (_, admin) = app
-        .user_with_roles("admin@necker.fr", &rpps(103), &["admin"])
-        .await;
+    let (_, admin) = app.staff(&ADMIN).await;
     let audit = app
         .get(&format!("/api/v1/admin/audit?entity_id={id}"), Some(&admin))
         .await;
@@ -356,22 +230,14 @@ async fn the_whole_story_from_draft_to_delivered_opinion(backend: Backend) {
 
 async fn submission_lists_every_missing_field(backend: Backend) {
     let app = spawn_app(backend).await;
-    let cast = cast(&app).await;
+    let cast = Cast::new(&app).await;
     let draft = app
-        .post(
-            "/api/v1/requests",
-            Some(&cast.requester),
+        .create_request(
             json!({"topic": "fetal", "hpo_terms": ["HP:0004322"]}),
+            &cast.requester,
         )
         .await;
-    let id = draft.body["id"].as_str().unwrap();
-    let answer = app
-        .post(
-            &format!("/api/v1/requests/{id}/submit"),
-            Some(&cast.requester),
-            json!({}),
-        )
-        .await;
+    let answer = app.submit(&draft.id(), &cast.requester).await;
     assert_eq!(answer.status, 422);
     assert_eq!(
         answer.invalid_fields(),
@@ -385,10 +251,9 @@ async fn submission_lists_every_missing_field(backend: Backend) {
         ]
     );
     let bad = app
-        .post(
-            "/api/v1/requests",
-            Some(&cast.requester),
+        .create_request(
             json!({"patient": {"birth_date": "2099-01-01", "gestational_age_weeks": 50}, "hpo_terms": ["HP:1"], "suspected_diagnosis": {"orpha_code": "429"}}),
+            &cast.requester,
         )
         .await;
     assert_eq!(bad.status, 422);
@@ -402,21 +267,13 @@ async fn submission_lists_every_missing_field(backend: Backend) {
         ]
     );
     let unknown_enum = app
-        .post(
-            "/api/v1/requests",
-            Some(&cast.requester),
-            json!({"patient": {"sex": "alien"}}),
-        )
+        .create_request(json!({"patient": {"sex": "alien"}}), &cast.requester)
         .await;
     assert_eq!(unknown_enum.status, 422);
     assert_eq!(unknown_enum.invalid_fields(), ["patient.sex"]);
     for field in ["status", "reference", "requester_id", "id"] {
         let answer = app
-            .post(
-                "/api/v1/requests",
-                Some(&cast.requester),
-                json!({field: "x"}),
-            )
+            .create_request(json!({field: "x"}), &cast.requester)
             .await;
         assert_eq!(answer.status, 422, "{field} cannot be set");
     }
@@ -424,73 +281,51 @@ async fn submission_lists_every_missing_field(backend: Backend) {
 
 async fn forbidden_transitions_answer_409_with_the_current_status(backend: Backend) {
     let app = spawn_app(backend).await;
-    let cast = cast(&app).await;
+    let cast = Cast::new(&app).await;
     let request = submitted(&app, &cast.requester, complete_form()).await;
     let id = request["id"].as_str().unwrap();
-    let again = app
-        .post(
-            &format!("/api/v1/requests/{id}/submit"),
-            Some(&cast.requester),
-            json!({}),
-        )
-        .await;
+    let again = app.submit(id, &cast.requester).await;
     assert_eq!(again.status, 409);
     assert_eq!(again.body["current_status"], "submitted");
     let edit = app
-        .patch(
-            &format!("/api/v1/requests/{id}"),
-            Some(&cast.requester),
-            json!({"question": "x"}),
-        )
+        .update_request(id, json!({"question": "x"}), &cast.requester)
         .await;
     assert_eq!(edit.status, 409);
     let opinion_too_early = app
-        .put(
-            &format!("/api/v1/requests/{id}/opinion"),
-            Some(&cast.coordinator),
+        .put_opinion(
+            id,
             json!({"summary": "s", "diagnosis": {"text": "t", "status": "unsolved"}}),
+            &cast.coordinator,
         )
         .await;
     assert_eq!(opinion_too_early.status, 409);
     assert_eq!(opinion_too_early.body["current_status"], "submitted");
-    let withdrawn = app
-        .post(
-            &format!("/api/v1/requests/{id}/withdraw"),
-            Some(&cast.requester),
-            json!({}),
-        )
-        .await;
+    let withdrawn = app.withdraw(id, &cast.requester).await;
     assert_eq!(withdrawn.status, 200);
     assert_eq!(withdrawn.body["status"], "withdrawn");
-    for (path, token, body) in [
-        ("withdraw", &cast.requester, json!({})),
+    for (path, answer) in [
+        ("withdraw", app.withdraw(id, &cast.requester).await),
         (
             "reject",
-            &cast.coordinator,
-            json!({"reason": "out of scope"}),
+            app.reject(id, "out of scope", &cast.coordinator).await,
         ),
-        ("request-info", &cast.coordinator, json!({"message": "?"})),
+        (
+            "request-info",
+            app.request_info(id, "?", &cast.coordinator).await,
+        ),
     ] {
-        let answer = app
-            .post(&format!("/api/v1/requests/{id}/{path}"), Some(token), body)
-            .await;
         assert_eq!(answer.status, 409, "{path}");
         assert_eq!(answer.body["current_status"], "withdrawn", "{path}");
     }
     let meeting = past_meeting(&app, &cast.coordinator, "rcp-national", 5).await;
-    let schedule = app
-        .post(
-            &format!("/api/v1/requests/{id}/schedule"),
-            Some(&cast.coordinator),
-            json!({"meeting_id": meeting}),
-        )
-        .await;
+    let schedule = app.schedule(id, &meeting, &cast.coordinator).await;
     assert_eq!(schedule.status, 409);
 }
 
 async fn who_sees_what(backend: Backend) {
     let app = spawn_app(backend).await;
-    let cast = cast(&app).await;
+    let cast = Cast::new(&app).await;
+    let (_, expert) = app.staff(&EXPERT).await;
     let other = app
         .register_and_login("other@chu-lille.fr", &rpps(104))
         .await;
@@ -506,60 +341,20 @@ async fn who_sees_what(backend: Backend) {
         assert_eq!(app.get(&path, Some(other)).await.status, 404, "{path}");
         assert_eq!(app.get(&path, None).await.status, 401, "{path}");
     }
+    assert_eq!(app.update_request(id, json!({}), other).await.status, 404);
+    assert_eq!(app.withdraw(id, other).await.status, 404);
+    assert_eq!(app.post_message(id, "hi", other).await.status, 404);
     assert_eq!(
-        app.patch(&format!("/api/v1/requests/{id}"), Some(other), json!({}))
-            .await
-            .status,
-        404
-    );
-    assert_eq!(
-        app.post(
-            &format!("/api/v1/requests/{id}/withdraw"),
-            Some(other),
-            json!({})
-        )
-        .await
-        .status,
-        404
-    );
-    assert_eq!(
-        app.post(
-            &format!("/api/v1/requests/{id}/messages"),
-            Some(other),
-            json!({"body": "hi"})
-        )
-        .await
-        .status,
-        404
-    );
-    assert_eq!(
-        app.get(&format!("/api/v1/requests/{id}"), Some(&cast.expert))
-            .await
-            .status,
+        app.get_request(id, &expert).await.status,
         404,
         "not in the expert's meetings"
     );
     // Function level: a requester calling a coordinator endpoint.
-    let schedule = app
-        .post(
-            &format!("/api/v1/requests/{id}/schedule"),
-            Some(&cast.requester),
-            json!({"meeting_id": "x"}),
-        )
-        .await;
+    let schedule = app.schedule(id, "x", &cast.requester).await;
     assert_eq!(schedule.status, 403);
+    assert_eq!(app.reject(id, "x", &cast.requester).await.status, 403);
     assert_eq!(
-        app.post(
-            &format!("/api/v1/requests/{id}/reject"),
-            Some(&cast.requester),
-            json!({"reason": "x"})
-        )
-        .await
-        .status,
-        403
-    );
-    assert_eq!(
-        app.post("/api/v1/requests", Some(&cast.coordinator), json!({}))
+        app.create_request(json!({}), &cast.coordinator)
             .await
             .status,
         403
@@ -584,9 +379,7 @@ async fn who_sees_what(backend: Backend) {
         center.body["items"][0].get("question").is_none(),
         "lists carry no clinical content"
     );
-    let (_, admin) = app
-        .user_with_roles("admin@necker.fr", &rpps(105), &["admin"])
-        .await;
+    let (_, admin) = app.staff(&ADMIN).await;
     let denied = app
         .get(
             &format!("/api/v1/admin/audit?entity_id={id}&action=request.read"),
@@ -605,7 +398,7 @@ async fn who_sees_what(backend: Backend) {
 
 async fn capacity_race_lets_exactly_one_win(backend: Backend) {
     let app = spawn_app(backend).await;
-    let cast = cast(&app).await;
+    let cast = Cast::new(&app).await;
     let meeting = past_meeting(&app, &cast.coordinator, "rcp-national", 1).await;
     let mut ids = Vec::new();
     for _ in 0..6 {
@@ -616,17 +409,9 @@ async fn capacity_race_lets_exactly_one_win(backend: Backend) {
                 .to_owned(),
         );
     }
-    let paths: Vec<String> = ids
+    let attempts = ids
         .iter()
-        .map(|id| format!("/api/v1/requests/{id}/schedule"))
-        .collect();
-    let attempts = paths.iter().map(|path| {
-        app.post(
-            path,
-            Some(&cast.coordinator),
-            json!({"meeting_id": meeting}),
-        )
-    });
+        .map(|id| app.schedule(id, &meeting, &cast.coordinator).send());
     let answers = futures_util::future::join_all(attempts).await;
     let statuses: Vec<u16> = answers.iter().map(|a| a.status).collect();
     assert_eq!(
@@ -646,56 +431,46 @@ async fn capacity_race_lets_exactly_one_win(backend: Backend) {
     let urgent_id = urgent["id"].as_str().unwrap();
     let loser = &ids[statuses.iter().position(|s| *s == 409).unwrap()];
     let routine_forced = app
-        .post(
-            &format!("/api/v1/requests/{loser}/schedule"),
-            Some(&cast.coordinator),
-            json!({"meeting_id": meeting, "allow_over_capacity": true}),
-        )
+        .schedule_over_capacity(loser, &meeting, &cast.coordinator)
         .await;
     assert_eq!(
         routine_forced.status, 409,
         "capacity is a hard limit for routine requests"
     );
-    let without = app
-        .post(
-            &format!("/api/v1/requests/{urgent_id}/schedule"),
-            Some(&cast.coordinator),
-            json!({"meeting_id": meeting}),
-        )
-        .await;
+    let without = app.schedule(urgent_id, &meeting, &cast.coordinator).await;
     assert_eq!(without.status, 409);
     let forced = app
-        .post(
-            &format!("/api/v1/requests/{urgent_id}/schedule"),
-            Some(&cast.coordinator),
-            json!({"meeting_id": meeting, "allow_over_capacity": true}),
-        )
+        .schedule_over_capacity(urgent_id, &meeting, &cast.coordinator)
         .await;
     assert_eq!(
         forced.status, 200,
         "an urgent request may exceed it by explicit choice"
     );
-    let view = app
-        .get(
-            &format!("/api/v1/meetings/{meeting}"),
-            Some(&cast.coordinator),
-        )
-        .await;
+    let view = app.agenda(&meeting, &cast.coordinator).await;
     assert_eq!(view.body["booked"], 2);
     assert_eq!(view.body["agenda"][0]["urgency"], "urgent", "urgent first");
 }
 
+/// The `starts_at` of each meeting listed.
+fn starts_of(meetings: &Value) -> Vec<&str> {
+    meetings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["starts_at"].as_str().unwrap())
+        .collect()
+}
+
 async fn meeting_times_are_right_across_daylight_saving(backend: Backend) {
     let app = spawn_app(backend).await;
-    let cast = cast(&app).await;
+    let cast = Cast::new(&app).await;
     // Every generated meeting of the next 26 weeks is a Wednesday at 14:00 in Paris.
     let to = (Utc::now() + chrono::Duration::weeks(26)).to_rfc3339();
     let ahead = app
         .send(
-            app.client
-                .get(app.url("/api/v1/staffs/rcp-national/meetings"))
-                .query(&[("to", to.as_str())])
-                .bearer_auth(&cast.requester),
+            app.meetings("rcp-national", &cast.requester)
+                .builder()
+                .query(&[("to", to.as_str())]),
         )
         .await;
     let ahead = ahead.body.as_array().unwrap();
@@ -726,15 +501,8 @@ async fn meeting_times_are_right_across_daylight_saving(backend: Backend) {
         )
         .await;
     assert_eq!(march.status, 200, "{:?}", march.body);
-    let starts: Vec<&str> = march
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["starts_at"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        starts,
+        starts_of(&march.body),
         ["2027-03-24T13:00:00Z", "2027-03-31T12:00:00Z"],
         "14:00 in Paris on both sides of 28 March"
     );
@@ -744,13 +512,7 @@ async fn meeting_times_are_right_across_daylight_saving(backend: Backend) {
             Some(&cast.requester),
         )
         .await;
-    let starts: Vec<&str> = fetal
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["starts_at"].as_str().unwrap())
-        .collect();
+    let starts = starts_of(&fetal.body);
     assert!(starts.contains(&"2027-01-11T13:00:00Z"), "{starts:?}");
     assert!(starts.contains(&"2027-04-12T12:00:00Z"), "{starts:?}");
     let first = &march.body[0];
@@ -761,12 +523,7 @@ async fn meeting_times_are_right_across_daylight_saving(backend: Backend) {
         .get("/api/v1/staffs/rcp-national/meetings?from=2027-03-24T12:59:00Z&to=2027-03-24T13:01:00Z", Some(&cast.requester))
         .await;
     assert_eq!(instants.body.as_array().unwrap().len(), 1);
-    assert_eq!(
-        app.get("/api/v1/staffs/nope/meetings", Some(&cast.requester))
-            .await
-            .status,
-        404
-    );
+    assert_eq!(app.meetings("nope", &cast.requester).await.status, 404);
     assert_eq!(
         app.get(
             "/api/v1/staffs/rcp-national/meetings?from=tomorrow",
@@ -780,11 +537,7 @@ async fn meeting_times_are_right_across_daylight_saving(backend: Backend) {
     // A generated meeting is cancelled alone: the rule and the other meetings are unchanged.
     let id = first["id"].as_str().unwrap();
     let cancelled = app
-        .patch(
-            &format!("/api/v1/meetings/{id}"),
-            Some(&cast.coordinator),
-            json!({"status": "cancelled"}),
-        )
+        .update_meeting(id, json!({"status": "cancelled"}), &cast.coordinator)
         .await;
     assert_eq!(cancelled.status, 200, "{:?}", cancelled.body);
     assert_eq!(cancelled.body["status"], "cancelled");
@@ -800,15 +553,10 @@ async fn meeting_times_are_right_across_daylight_saving(backend: Backend) {
 
 async fn idempotency_and_stale_versions(backend: Backend) {
     let app = spawn_app(backend).await;
-    let cast = cast(&app).await;
+    let cast = Cast::new(&app).await;
     let create = |key: &'static str, body: Value| {
-        app.send(
-            app.client
-                .post(app.url("/api/v1/requests"))
-                .bearer_auth(&cast.requester)
-                .header("Idempotency-Key", key)
-                .json(&body),
-        )
+        app.create_request(body, &cast.requester)
+            .header("Idempotency-Key", key)
     };
     let first = create("key-1", json!({"topic": "radiology"})).await;
     let replay = create("key-1", json!({"topic": "radiology"})).await;
@@ -824,42 +572,24 @@ async fn idempotency_and_stale_versions(backend: Backend) {
         "the replay created nothing"
     );
 
-    let id = first.body["id"].as_str().unwrap();
+    let id = first.id();
     let stale_header = app
-        .send(
-            app.client
-                .patch(app.url(&format!("/api/v1/requests/{id}")))
-                .bearer_auth(&cast.requester)
-                .header("If-Match", "\"7\"")
-                .json(&json!({"question": "q"})),
-        )
+        .update_request(&id, json!({"question": "q"}), &cast.requester)
+        .header("If-Match", "\"7\"")
         .await;
     assert_eq!(stale_header.status, 412);
     let stale_body = app
-        .patch(
-            &format!("/api/v1/requests/{id}"),
-            Some(&cast.requester),
-            json!({"question": "q", "version": 7}),
-        )
+        .update_request(&id, json!({"question": "q", "version": 7}), &cast.requester)
         .await;
     assert_eq!(stale_body.status, 409);
     let fresh = app
-        .send(
-            app.client
-                .patch(app.url(&format!("/api/v1/requests/{id}")))
-                .bearer_auth(&cast.requester)
-                .header("If-Match", "\"1\"")
-                .json(&json!({"question": "q"})),
-        )
+        .update_request(&id, json!({"question": "q"}), &cast.requester)
+        .header("If-Match", "\"1\"")
         .await;
     assert_eq!(fresh.status, 200);
     assert_eq!(fresh.body["version"], 2);
     let cleared = app
-        .patch(
-            &format!("/api/v1/requests/{id}"),
-            Some(&cast.requester),
-            json!({"question": null}),
-        )
+        .update_request(&id, json!({"question": null}), &cast.requester)
         .await;
     assert_eq!(
         cleared.body["question"],
@@ -869,19 +599,15 @@ async fn idempotency_and_stale_versions(backend: Backend) {
 
     let mut form = complete_form();
     form["topic"] = json!("radiology");
-    app.patch(
-        &format!("/api/v1/requests/{id}"),
-        Some(&cast.requester),
-        form,
-    )
-    .await;
+    app.update_request(&id, form, &cast.requester).await;
+    // A submission without a body, under a key.
     let submit = |key: &'static str| {
-        app.send(
-            app.client
-                .post(app.url(&format!("/api/v1/requests/{id}/submit")))
-                .bearer_auth(&cast.requester)
-                .header("Idempotency-Key", key),
+        app.request(
+            reqwest::Method::POST,
+            &format!("/api/v1/requests/{id}/submit"),
+            Some(&cast.requester),
         )
+        .header("Idempotency-Key", key)
     };
     let first = submit("submit-1").await;
     let again = submit("submit-1").await;
@@ -889,7 +615,7 @@ async fn idempotency_and_stale_versions(backend: Backend) {
     assert_eq!(first.body, again.body);
     app.deliver_emails().await;
     assert_eq!(
-        app.smtp.mails_to("coord@necker.fr").len(),
+        app.smtp.mails_to(COORDINATOR.email).len(),
         1,
         "one submission, one e-mail"
     );
@@ -897,23 +623,14 @@ async fn idempotency_and_stale_versions(backend: Backend) {
 
 async fn attachments_are_recognised_by_content(backend: Backend) {
     let app = spawn_app(backend).await;
-    let cast = cast(&app).await;
-    let draft = app
-        .post("/api/v1/requests", Some(&cast.requester), json!({}))
-        .await;
-    let id = draft.body["id"].as_str().unwrap();
+    let cast = Cast::new(&app).await;
+    let id = app.create_request(json!({}), &cast.requester).await.id();
     let upload = |name: &'static str, mime: &'static str, bytes: Vec<u8>| {
         let part = reqwest::multipart::Part::bytes(bytes)
             .file_name(name)
             .mime_str(mime)
             .unwrap();
-        let form = reqwest::multipart::Form::new().part("file", part);
-        app.send(
-            app.client
-                .post(app.url(&format!("/api/v1/requests/{id}/attachments")))
-                .bearer_auth(&cast.requester)
-                .multipart(form),
-        )
+        app.upload(&id, part, &cast.requester)
     };
     let pdf = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n".to_vec();
     let stored = upload("report.exe", "application/octet-stream", pdf.clone()).await;
@@ -951,9 +668,8 @@ async fn attachments_are_recognised_by_content(backend: Backend) {
         "stored by id, never by the client's name"
     );
     let download = app
-        .client
-        .get(app.url(&format!("/api/v1/requests/{id}/attachments/{attachment}")))
-        .bearer_auth(&cast.requester)
+        .attachment(&id, attachment, &cast.requester)
+        .builder()
         .send()
         .await
         .unwrap();
@@ -969,58 +685,34 @@ async fn attachments_are_recognised_by_content(backend: Backend) {
     assert_eq!(download.bytes().await.unwrap().to_vec(), pdf);
     let other = app.register_and_login("other@chu.fr", &rpps(106)).await;
     let stolen = app
-        .get(
-            &format!("/api/v1/requests/{id}/attachments/{attachment}"),
-            other["access_token"].as_str(),
-        )
+        .attachment(&id, attachment, other["access_token"].as_str().unwrap())
         .await;
     assert_eq!(stolen.status, 404);
 }
 
 async fn information_requested_and_answered(backend: Backend) {
     let app = spawn_app(backend).await;
-    let cast = cast(&app).await;
+    let cast = Cast::new(&app).await;
     let request = submitted(&app, &cast.requester, complete_form()).await;
     let id = request["id"].as_str().unwrap();
     let asked = app
-        .post(
-            &format!("/api/v1/requests/{id}/request-info"),
-            Some(&cast.coordinator),
-            json!({"message": "Please attach the skeletal survey."}),
-        )
+        .request_info(id, "Please attach the skeletal survey.", &cast.coordinator)
         .await;
     assert_eq!(asked.status, 200, "{:?}", asked.body);
     assert_eq!(asked.body["status"], "needs_info");
     let amended = app
-        .patch(
-            &format!("/api/v1/requests/{id}"),
-            Some(&cast.requester),
-            json!({"growth": "82 cm at 4 y"}),
-        )
+        .update_request(id, json!({"growth": "82 cm at 4 y"}), &cast.requester)
         .await;
     assert_eq!(
         amended.status, 200,
         "the form can be amended while information is needed"
     );
-    let answer = app
-        .post(
-            &format!("/api/v1/requests/{id}/messages"),
-            Some(&cast.requester),
-            json!({"body": "Attached."}),
-        )
-        .await;
+    let answer = app.post_message(id, "Attached.", &cast.requester).await;
     assert_eq!(answer.status, 201);
     assert_eq!(answer.body["author"]["role"], "requester");
-    let request = app
-        .get(&format!("/api/v1/requests/{id}"), Some(&cast.requester))
-        .await;
+    let request = app.get_request(id, &cast.requester).await;
     assert_eq!(request.body["status"], "submitted");
-    let thread = app
-        .get(
-            &format!("/api/v1/requests/{id}/messages"),
-            Some(&cast.requester),
-        )
-        .await;
+    let thread = app.messages(id, &cast.requester).await;
     let bodies: Vec<&str> = thread.body["items"]
         .as_array()
         .unwrap()
@@ -1029,7 +721,7 @@ async fn information_requested_and_answered(backend: Backend) {
         .collect();
     assert_eq!(bodies, ["Please attach the skeletal survey.", "Attached."]);
     app.deliver_emails().await;
-    let to_requester = app.smtp.mails_to("requester@chu-nancy.fr");
+    let to_requester = app.smtp.mails_to(REQUESTER.email);
     assert!(
         to_requester
             .iter()
@@ -1037,28 +729,24 @@ async fn information_requested_and_answered(backend: Backend) {
         "the question stays in the application"
     );
     assert_eq!(
-        app.smtp.mails_to("coord@necker.fr").len(),
+        app.smtp.mails_to(COORDINATOR.email).len(),
         2,
         "submission, then the answer"
     );
 
     let rejected = app
-        .post(
-            &format!("/api/v1/requests/{id}/reject"),
-            Some(&cast.coordinator),
-            json!({"reason": "Not a bone disease"}),
-        )
+        .reject(id, "Not a bone disease", &cast.coordinator)
         .await;
     assert_eq!(rejected.status, 200);
     assert_eq!(rejected.body["rejection_reason"], "Not a bone disease");
     app.deliver_emails().await;
-    let last = app.smtp.mails_to("requester@chu-nancy.fr").pop().unwrap();
+    let last = app.smtp.mails_to(REQUESTER.email).pop().unwrap();
     assert!(!last.text().contains("Not a bone disease"));
 }
 
 async fn cases_not_reached_are_carried_over(backend: Backend) {
     let app = spawn_app(backend).await;
-    let cast = cast(&app).await;
+    let cast = Cast::new(&app).await;
     let meeting = past_meeting(&app, &cast.coordinator, "rcp-national", 10).await;
     let mut ids = Vec::new();
     for _ in 0..2 {
@@ -1066,25 +754,19 @@ async fn cases_not_reached_are_carried_over(backend: Backend) {
             .as_str()
             .unwrap()
             .to_owned();
-        let answer = app
-            .post(
-                &format!("/api/v1/requests/{id}/schedule"),
-                Some(&cast.coordinator),
-                json!({"meeting_id": meeting}),
-            )
-            .await;
+        let answer = app.schedule(&id, &meeting, &cast.coordinator).await;
         assert_eq!(answer.status, 200);
         ids.push(id);
     }
     let too_few = app
-        .post(&format!("/api/v1/meetings/{meeting}/held"), Some(&cast.coordinator), json!({"participants": [{"name": "A", "specialty": "Genetics", "site_code": "necker"}], "discussed": []}))
+        .hold(&meeting, json!({"participants": [{"name": "A", "specialty": "Genetics", "site_code": "necker"}], "discussed": []}), &cast.coordinator)
         .await;
     assert_eq!(too_few.status, 422);
     let held = app
-        .post(
-            &format!("/api/v1/meetings/{meeting}/held"),
-            Some(&cast.coordinator),
+        .hold(
+            &meeting,
             json!({"participants": [{"name": "A", "specialty": "Genetics", "site_code": "necker"}, {"name": "B", "specialty": "Genetics", "site_code": "lyon"}], "discussed": [ids[0]]}),
+            &cast.coordinator,
         )
         .await;
     assert_eq!(held.status, 200, "{:?}", held.body);
@@ -1092,12 +774,7 @@ async fn cases_not_reached_are_carried_over(backend: Backend) {
         held.body["quorum_met"], false,
         "one specialty, the quorum asks for 3"
     );
-    let carried = app
-        .get(
-            &format!("/api/v1/requests/{}", ids[1]),
-            Some(&cast.requester),
-        )
-        .await;
+    let carried = app.get_request(&ids[1], &cast.requester).await;
     assert_eq!(carried.body["status"], "scheduled");
     assert_ne!(carried.body["meeting"]["id"], meeting.as_str());
     let next: chrono::DateTime<Utc> = carried.body["meeting"]["starts_at"]
@@ -1110,31 +787,15 @@ async fn cases_not_reached_are_carried_over(backend: Backend) {
         carried.body["timeline"].as_array().unwrap().last().unwrap()["note"],
         "carried over"
     );
-    let again = app
-        .post(
-            &format!("/api/v1/meetings/{meeting}/held"),
-            Some(&cast.coordinator),
-            json!({"participants": [], "discussed": []}),
-        )
-        .await;
+    let nobody = json!({"participants": [], "discussed": []});
+    let again = app.hold(&meeting, &nobody, &cast.coordinator).await;
     assert_eq!(again.status, 409);
-    let future = app
-        .get(
-            "/api/v1/staffs/rcp-national/meetings",
-            Some(&cast.coordinator),
-        )
-        .await;
+    let future = app.meetings("rcp-national", &cast.coordinator).await;
     let future_id = future.body[0]["id"].as_str().unwrap();
-    let early = app
-        .post(
-            &format!("/api/v1/meetings/{future_id}/held"),
-            Some(&cast.coordinator),
-            json!({"participants": [], "discussed": []}),
-        )
-        .await;
+    let early = app.hold(future_id, &nobody, &cast.coordinator).await;
     assert_eq!(early.status, 409, "not before the meeting's start");
     app.deliver_emails().await;
-    let mail = app.smtp.mails_to("requester@chu-nancy.fr").pop().unwrap();
+    let mail = app.smtp.mails_to(REQUESTER.email).pop().unwrap();
     assert!(
         mail.text()
             .contains(carried.body["reference"].as_str().unwrap())
@@ -1143,8 +804,8 @@ async fn cases_not_reached_are_carried_over(backend: Backend) {
 
 async fn references_are_gapless_under_concurrency(backend: Backend) {
     let app = spawn_app(backend).await;
-    let cast = cast(&app).await;
-    let creations = (0..12).map(|_| app.post("/api/v1/requests", Some(&cast.requester), json!({})));
+    let cast = Cast::new(&app).await;
+    let creations = (0..12).map(|_| app.create_request(json!({}), &cast.requester).send());
     let answers = futures_util::future::join_all(creations).await;
     let mut references: Vec<String> = answers
         .iter()
@@ -1164,7 +825,7 @@ async fn references_are_gapless_under_concurrency(backend: Backend) {
 async fn random_action_sequences_keep_requests_legal(backend: Backend) {
     use rand::{Rng, SeedableRng};
     let app = spawn_app(backend).await;
-    let cast = cast(&app).await;
+    let cast = Cast::new(&app).await;
     let meeting = past_meeting(&app, &cast.coordinator, "rcp-national", 3).await;
     let seed: u64 = std::env::var("WORKFLOW_SEED")
         .ok()
@@ -1185,46 +846,31 @@ async fn random_action_sequences_keep_requests_legal(backend: Backend) {
     ];
     for _ in 0..40 {
         if ids.is_empty() || rng.random_bool(0.15) {
-            let draft = app
-                .post("/api/v1/requests", Some(&cast.requester), complete_form())
-                .await;
+            let draft = app.create_request(complete_form(), &cast.requester).await;
             ids.push(draft.body["id"].as_str().unwrap().to_owned());
             continue;
         }
         let id = ids[rng.random_range(0..ids.len())].clone();
-        let (path, token, body) = match rng.random_range(0..7) {
-            0 => ("submit", &cast.requester, json!({})),
-            1 => ("withdraw", &cast.requester, json!({})),
+        let (action, call) = match rng.random_range(0..7) {
+            0 => ("submit", app.submit(&id, &cast.requester)),
+            1 => ("withdraw", app.withdraw(&id, &cast.requester)),
             2 => (
                 "request-info",
-                &cast.coordinator,
-                json!({"message": "More?"}),
+                app.request_info(&id, "More?", &cast.coordinator),
             ),
-            3 => ("messages", &cast.requester, json!({"body": "Here."})),
-            4 => (
-                "reject",
-                &cast.coordinator,
-                json!({"reason": "Out of scope"}),
-            ),
-            _ => (
-                "schedule",
-                &cast.coordinator,
-                json!({"meeting_id": meeting}),
-            ),
+            3 => ("messages", app.post_message(&id, "Here.", &cast.requester)),
+            4 => ("reject", app.reject(&id, "Out of scope", &cast.coordinator)),
+            _ => ("schedule", app.schedule(&id, &meeting, &cast.coordinator)),
         };
-        let answer = app
-            .post(&format!("/api/v1/requests/{id}/{path}"), Some(token), body)
-            .await;
+        let answer = call.await;
         assert!(
             matches!(answer.status, 200 | 201 | 409),
-            "{path}: {} {:?}",
+            "{action}: {} {:?}",
             answer.status,
             answer.body
         );
         for id in &ids {
-            let request = app
-                .get(&format!("/api/v1/requests/{id}"), Some(&cast.requester))
-                .await;
+            let request = app.get_request(id, &cast.requester).await;
             let status = request.body["status"].as_str().unwrap();
             assert!(legal.contains(&status));
             let timeline = request.body["timeline"].as_array().unwrap();
@@ -1241,12 +887,7 @@ async fn random_action_sequences_keep_requests_legal(backend: Backend) {
             }
         }
     }
-    let view = app
-        .get(
-            &format!("/api/v1/meetings/{meeting}"),
-            Some(&cast.coordinator),
-        )
-        .await;
+    let view = app.agenda(&meeting, &cast.coordinator).await;
     assert!(
         view.body["booked"].as_i64().unwrap() <= 3,
         "capacity never exceeded"
@@ -1298,34 +939,19 @@ async fn sites_serve_every_departement_nearest_first(backend: Backend) {
 
 async fn a_cancelled_meeting_moves_its_requests_and_tells_requesters(backend: Backend) {
     let app = spawn_app(backend).await;
-    let cast = cast(&app).await;
+    let cast = Cast::new(&app).await;
     let request = submitted(&app, &cast.requester, complete_form()).await;
     let id = request["id"].as_str().unwrap();
-    let meeting = request["proposed_meeting"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let scheduled = app
-        .post(
-            &format!("/api/v1/requests/{id}/schedule"),
-            Some(&cast.coordinator),
-            json!({"meeting_id": meeting}),
-        )
-        .await;
+    let meeting = request["proposed_meeting"]["id"].as_str().unwrap();
+    let scheduled = app.schedule(id, meeting, &cast.coordinator).await;
     assert_eq!(scheduled.status, 200);
     let cancelled = app
-        .patch(
-            &format!("/api/v1/meetings/{meeting}"),
-            Some(&cast.coordinator),
-            json!({"status": "cancelled"}),
-        )
+        .update_meeting(meeting, json!({"status": "cancelled"}), &cast.coordinator)
         .await;
     assert_eq!(cancelled.status, 200, "{:?}", cancelled.body);
-    let moved = app
-        .get(&format!("/api/v1/requests/{id}"), Some(&cast.requester))
-        .await;
+    let moved = app.get_request(id, &cast.requester).await;
     assert_eq!(moved.body["status"], "scheduled");
-    assert_ne!(moved.body["meeting"]["id"], meeting.as_str());
+    assert_ne!(moved.body["meeting"]["id"], meeting);
     assert!(
         moved.body["meeting"]["starts_at"].as_str().unwrap()
             > request["proposed_meeting"]["starts_at"].as_str().unwrap()
@@ -1335,25 +961,21 @@ async fn a_cancelled_meeting_moves_its_requests_and_tells_requesters(backend: Ba
         "meeting cancelled"
     );
     app.deliver_emails().await;
-    let mail = app.smtp.mails_to("requester@chu-nancy.fr").pop().unwrap();
+    let mail = app.smtp.mails_to(REQUESTER.email).pop().unwrap();
     assert!(
         mail.text()
             .contains(moved.body["reference"].as_str().unwrap())
     );
     assert_no_clinical_data(&mail);
     let requester_try = app
-        .patch(
-            &format!("/api/v1/meetings/{meeting}"),
-            Some(&cast.requester),
-            json!({"capacity": 3}),
-        )
+        .update_meeting(meeting, json!({"capacity": 3}), &cast.requester)
         .await;
     assert_eq!(requester_try.status, 403);
 }
 
 async fn reseeding_the_network_updates_staffs_and_keeps_meetings(backend: Backend) {
     let app = spawn_app(backend).await;
-    let cast = cast(&app).await;
+    let cast = Cast::new(&app).await;
     let meetings_before = app.count("SELECT COUNT(*) AS n FROM meetings").await;
     let mut network = consilium::network::NetworkFile::load(&app.settings.network.file).unwrap();
     network

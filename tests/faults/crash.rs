@@ -4,13 +4,13 @@
 use std::time::Duration;
 
 use crate::on_both_backends;
-use crate::support::api::receive;
-use crate::support::process::Deployment;
+use crate::rig::eventually;
+use crate::rig::process::Deployment;
+use crate::rig::workflow::{Case, assert_each_row_delivered_once, cast, discussed_case, drained};
+use crate::support::backend::Backend;
+use crate::support::cast::REQUESTER;
 use crate::support::smtp::SmtpSink;
-use crate::support::workflow::{
-    Case, Cast, assert_each_row_delivered_once, deliver_request, discussed_case, drained,
-};
-use crate::support::{Backend, eventually};
+use crate::support::sql::Row;
 
 on_both_backends!(
     a_kill_after_the_delivery_commits_mails_the_requester_exactly_once_after_restart,
@@ -18,7 +18,7 @@ on_both_backends!(
 );
 
 /// The opinion mails carried by the sink, by outbox row id.
-async fn opinion_rows(deployment: &Deployment) -> Vec<crate::support::db::Row> {
+async fn opinion_rows(deployment: &Deployment) -> Vec<Row> {
     deployment
         .db
         .rows(
@@ -35,15 +35,13 @@ async fn a_kill_after_the_delivery_commits_mails_the_requester_exactly_once_afte
     let deployment = Deployment::new(&backend, sink.port);
     let mut first = deployment.serve().await;
     let api = first.api();
-    let cast = Cast::new(&deployment, &api, false).await;
+    let cast = cast(&deployment, &api).await;
     let case = discussed_case(&api, &cast, "crash-after").await;
     drained(&deployment.db, Duration::from_secs(20)).await;
 
     // SMTP goes down; the opinion is delivered; the process dies right after answering.
     sink.down().await;
-    let delivered = api
-        .send(deliver_request(&api, &cast.coordinator, &case.id))
-        .await;
+    let delivered = api.deliver(&case.id, &cast.coordinator).await;
     assert_eq!(delivered.status, 200, "{}", delivered.text);
     first.kill();
 
@@ -55,7 +53,7 @@ async fn a_kill_after_the_delivery_commits_mails_the_requester_exactly_once_afte
     );
     let row = rows[0].clone();
     assert_eq!(row.b(), "pending", "not sent yet: {row:?}");
-    assert_eq!(row.c(), cast.requester_email);
+    assert_eq!(row.c(), REQUESTER.email);
     assert_eq!(
         deployment
             .db
@@ -86,20 +84,14 @@ async fn a_kill_after_the_delivery_commits_mails_the_requester_exactly_once_afte
         .filter(|mail| mail.outbox_id() == row.a())
         .collect();
     assert_eq!(mails.len(), 1, "exactly one message with this Message-ID");
-    assert_eq!(mails[0].to, std::slice::from_ref(&cast.requester_email));
+    assert_eq!(mails[0].to, [REQUESTER.email]);
     assert!(
         mails[0].header("Subject").contains(&case.reference),
         "{}",
         mails[0].header("Subject")
     );
     assert_eq!(opinion_rows(&deployment).await[0].b(), "sent");
-    let read = second
-        .api()
-        .send(second.api().get(
-            &format!("/api/v1/requests/{}/opinion", case.id),
-            Some(&cast.requester),
-        ))
-        .await;
+    let read = second.api().get_opinion(&case.id, &cast.requester).await;
     assert_eq!(
         read.status, 200,
         "the requester reads the opinion: {}",
@@ -159,7 +151,7 @@ async fn a_kill_before_the_delivery_commits_leaves_neither_the_opinion_nor_the_m
     let mut first = deployment.serve().await;
     let port = first.port.unwrap();
     let api = first.api();
-    let cast = Cast::new(&deployment, &api, false).await;
+    let cast = cast(&deployment, &api).await;
     let case = discussed_case(&api, &cast, "crash-before").await;
     drained(db, Duration::from_secs(20)).await;
 
@@ -170,7 +162,7 @@ async fn a_kill_before_the_delivery_commits_leaves_neither_the_opinion_nor_the_m
     } else {
         db.hold("BEGIN IMMEDIATE").await
     };
-    let pending = tokio::spawn(receive(deliver_request(&api, &cast.coordinator, &case.id)));
+    let pending = tokio::spawn(api.deliver(&case.id, &cast.coordinator).try_send());
     if db.is_postgres() {
         eventually(
             Duration::from_secs(10),
@@ -238,7 +230,7 @@ async fn a_kill_before_the_delivery_commits_leaves_neither_the_opinion_nor_the_m
         .await;
         let mut stalled = deployment.serve_on(port).await;
         let api = stalled.api();
-        let pending = tokio::spawn(receive(deliver_request(&api, &cast.coordinator, &case.id)));
+        let pending = tokio::spawn(api.deliver(&case.id, &cast.coordinator).try_send());
         tokio::time::sleep(Duration::from_millis(500)).await;
         eventually(
             Duration::from_secs(10),
@@ -272,9 +264,7 @@ async fn a_kill_before_the_delivery_commits_leaves_neither_the_opinion_nor_the_m
     // Back up: delivering again works, and the requester gets one e-mail.
     let second = deployment.serve_on(port).await;
     let api = second.api();
-    let delivered = api
-        .send(deliver_request(&api, &cast.coordinator, &case.id))
-        .await;
+    let delivered = api.deliver(&case.id, &cast.coordinator).await;
     assert_eq!(delivered.status, 200, "{}", delivered.text);
     drained(db, Duration::from_secs(20)).await;
     tokio::time::sleep(Duration::from_millis(500)).await;

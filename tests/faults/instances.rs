@@ -3,16 +3,15 @@
 
 use std::time::Duration;
 
-use serde_json::json;
 use tokio::task::JoinSet;
 
-use crate::support::api::receive;
-use crate::support::process::{Deployment, Instance};
+use crate::rig::eventually;
+use crate::rig::process::{Deployment, Instance};
+use crate::rig::workflow::{assert_each_row_delivered_once, drained, login, meeting, submitted};
+use crate::support::backend::Backend;
+use crate::support::cast::rpps;
+use crate::support::forms::request_form;
 use crate::support::smtp::{SmtpSink, free_port};
-use crate::support::workflow::{
-    assert_each_row_delivered_once, complete_form, drained, login, meeting,
-};
-use crate::support::{Backend, eventually, rpps};
 use crate::{on_both_backends, on_postgres};
 
 on_postgres!(
@@ -84,13 +83,9 @@ async fn two_api_instances_and_two_workers_never_duplicate_a_mail_a_reference_or
     // 100 drafts created at once through both instances: one reference each, gapless.
     let mut creating = JoinSet::new();
     for i in 0..100usize {
-        let api = &apis[i % 2];
-        let request = api.post(
-            "/api/v1/requests",
-            Some(&requesters[i % 4]),
-            &complete_form(&format!("multi-{i}")),
-        );
-        creating.spawn(async move { (i % 4, receive(request).await) });
+        let request =
+            apis[i % 2].create_request(request_form(&format!("multi-{i}")), &requesters[i % 4]);
+        creating.spawn(async move { (i % 4, request.try_send().await) });
     }
     // (request id, index of its requester's token)
     let mut drafts: Vec<(String, usize)> = Vec::new();
@@ -133,12 +128,7 @@ async fn two_api_instances_and_two_workers_never_duplicate_a_mail_a_reference_or
     let mut submitted = Vec::new();
     for (i, (id, owner)) in drafts.iter().take(30).enumerate() {
         submitted.push(id.clone());
-        let request = apis[i % 2].post(
-            &format!("/api/v1/requests/{id}/submit"),
-            Some(&requesters[*owner]),
-            &json!({}),
-        );
-        submitting.spawn(receive(request));
+        submitting.spawn(apis[i % 2].submit(id, &requesters[*owner]).try_send());
     }
     while let Some(answer) = submitting.join_next().await {
         let answer = answer.unwrap().expect("an answer");
@@ -156,13 +146,8 @@ async fn two_api_instances_and_two_workers_never_duplicate_a_mail_a_reference_or
     .await;
     let mut scheduling = JoinSet::new();
     for (i, id) in submitted.iter().enumerate() {
-        let api = &apis[i % 2];
-        let request = api.post(
-            &format!("/api/v1/requests/{id}/schedule"),
-            Some(&coordinators[i % 6]),
-            &json!({"meeting_id": meeting_id}),
-        );
-        scheduling.spawn(receive(request));
+        let request = apis[i % 2].schedule(id, &meeting_id, &coordinators[i % 6]);
+        scheduling.spawn(request.try_send());
     }
     let (mut placed, mut full) = (0, 0);
     while let Some(answer) = scheduling.join_next().await {
@@ -185,12 +170,7 @@ async fn two_api_instances_and_two_workers_never_duplicate_a_mail_a_reference_or
     );
     assert_eq!(placed, booked, "every 200 is a place, and only those");
     assert_eq!(placed, capacity, "the places are all taken");
-    let agenda = apis[1]
-        .send(apis[1].get(
-            &format!("/api/v1/meetings/{meeting_id}"),
-            Some(&coordinators[1]),
-        ))
-        .await;
+    let agenda = apis[1].agenda(&meeting_id, &coordinators[1]).await;
     assert_eq!(agenda.body["booked"], capacity);
 
     // Four workers drained the outbox: each message once.
@@ -218,8 +198,7 @@ async fn a_slow_smtp_relay_never_makes_two_workers_send_one_message_twice(backen
         .await;
     let requester = login(&api, &deployment, "requester@chu-nancy.fr").await;
     for i in 0..20 {
-        let (id, _) = crate::support::workflow::draft(&api, &requester, &format!("slow-{i}")).await;
-        crate::support::workflow::submit(&api, &requester, &id).await;
+        submitted(&api, &requester, &format!("slow-{i}")).await;
     }
     let _w1 = deployment.worker().await;
     let _w2 = deployment.worker().await;

@@ -3,10 +3,13 @@
 //!
 //! Every test starts `consilium serve` / `consilium worker` as child processes on a fresh
 //! database (a SQLite file, or a new PostgreSQL database on `TEST_DATABASE_URL`), with a real
-//! SMTP server on loopback. Tests run one at a time (`support::SERIAL`); the PostgreSQL restart
-//! runs last (`zz_database_outage`).
+//! SMTP server on loopback. Tests run one at a time (`rig::run_serially`); the PostgreSQL
+//! restart runs last (`zz_database_outage`).
 
+#[path = "../support/mod.rs"]
 mod support;
+
+mod rig;
 
 mod crash;
 mod hostile_load;
@@ -14,3 +17,27 @@ mod instances;
 mod shutdown;
 mod smtp_outage;
 mod zz_database_outage;
+
+/// Runs each named `async fn(Backend)` test on SQLite and on PostgreSQL, one test at a time.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $crate::on_backends!($crate::rig::run_serially; [sqlite, postgres]; $($name),*);
+    };
+}
+
+/// Runs each named `async fn(Backend)` test on PostgreSQL only, one test at a time.
+#[macro_export]
+macro_rules! on_postgres {
+    ($($name:ident),* $(,)?) => {
+        $crate::on_backends!($crate::rig::run_serially; [postgres]; $($name),*);
+    };
+}
+
+/// Runs each named `async fn(Backend)` test on SQLite only, one test at a time.
+#[macro_export]
+macro_rules! on_sqlite {
+    ($($name:ident),* $(,)?) => {
+        $crate::on_backends!($crate::rig::run_serially; [sqlite]; $($name),*);
+    };
+}

@@ -6,13 +6,15 @@ use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
 
-use crate::support::api::{Answer, Api, receive};
-use crate::support::process::{Deployment, Instance, PASSWORD};
+use crate::rig::eventually;
+use crate::rig::process::{Deployment, Instance};
+use crate::rig::workflow::{assert_each_row_delivered_once, cast, drained, submitted};
+use crate::support::api::{Answer, Api, Call};
+use crate::support::backend::Backend;
+use crate::support::cast::{PASSWORD, REQUESTER};
+use crate::support::forms::request_form;
 use crate::support::smtp::SmtpSink;
-use crate::support::workflow::{Cast, assert_each_row_delivered_once, complete_form, drained};
-use crate::support::{Backend, eventually};
 use crate::{on_both_backends, on_sqlite};
-use serde_json::json;
 
 on_both_backends!(
     sigterm_lets_every_request_in_flight_finish_with_its_answer,
@@ -54,12 +56,10 @@ async fn in_flight_requests_finish(backend: Backend, signal: Signal) {
     deployment.set("DATABASE__POOL_SIZE", 20);
     let mut server = deployment.serve().await;
     let api = server.api();
-    let cast = Cast::new(&deployment, &api, false).await;
+    let cast = cast(&deployment, &api).await;
     let db = &deployment.db;
     for i in 0..3 {
-        let (id, _) =
-            crate::support::workflow::draft(&api, &cast.requester, &format!("s{i}")).await;
-        crate::support::workflow::submit(&api, &cast.requester, &id).await;
+        submitted(&api, &cast.requester, &format!("s{i}")).await;
     }
 
     // Writes are made to wait on a lock held by another connection, so they are surely in
@@ -71,37 +71,20 @@ async fn in_flight_requests_finish(backend: Backend, signal: Signal) {
         db.hold("BEGIN IMMEDIATE").await
     };
     let fresh = Api::fresh_connections(server.port.unwrap());
-    let mut in_flight: JoinSet<(&'static str, Result<Answer, String>)> = JoinSet::new();
+    let mut calls: Vec<(&'static str, Call)> = Vec::new();
     for i in 0..8 {
-        let request = fresh.post(
-            "/api/v1/requests",
-            Some(&cast.requester),
-            &complete_form(&format!("in-flight-{i}")),
-        );
-        in_flight.spawn(async move {
-            (
-                "create",
-                receive(request).await.map_err(|e| format!("{e:?}")),
-            )
-        });
+        let form = request_form(&format!("in-flight-{i}"));
+        calls.push(("create", fresh.create_request(form, &cast.requester)));
     }
     for _ in 0..4 {
-        let request = fresh.post(
-            "/api/v1/auth/login",
-            None,
-            &json!({"email": cast.requester_email, "password": PASSWORD}),
-        );
-        in_flight.spawn(async move {
-            (
-                "login",
-                receive(request).await.map_err(|e| format!("{e:?}")),
-            )
-        });
+        calls.push(("login", fresh.login(REQUESTER.email, PASSWORD)));
     }
     for _ in 0..4 {
-        let request = fresh.get("/api/v1/requests", Some(&cast.requester));
-        in_flight
-            .spawn(async move { ("list", receive(request).await.map_err(|e| format!("{e:?}"))) });
+        calls.push(("list", fresh.get("/api/v1/requests", Some(&cast.requester))));
+    }
+    let mut in_flight: JoinSet<(&'static str, Result<Answer, String>)> = JoinSet::new();
+    for (what, call) in calls {
+        in_flight.spawn(async move { (what, call.try_send().await.map_err(|e| format!("{e:?}"))) });
     }
     if db.is_postgres() {
         eventually(
@@ -185,11 +168,9 @@ async fn sigterm_stops_the_worker_between_two_messages(backend: Backend) {
     let db = &deployment.db;
     let mut server: Instance = deployment.serve().await;
     let api = server.api();
-    let cast = Cast::new(&deployment, &api, false).await;
+    let cast = cast(&deployment, &api).await;
     for i in 0..13 {
-        let (id, _) =
-            crate::support::workflow::draft(&api, &cast.requester, &format!("b{i}")).await;
-        crate::support::workflow::submit(&api, &cast.requester, &id).await;
+        submitted(&api, &cast.requester, &format!("b{i}")).await;
     }
     // Every message has failed once (SMTP down); make them all due together, so the next pass
     // claims a full batch.

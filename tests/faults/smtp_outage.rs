@@ -4,14 +4,17 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::on_both_backends;
+use crate::rig::eventually;
+use crate::rig::process::Deployment;
+use crate::rig::workflow::{Scene, assert_each_row_delivered_once, cast, drained};
 use crate::support::api::Api;
-use crate::support::process::{Deployment, PASSWORD};
+use crate::support::backend::Backend;
+use crate::support::cast::{ADMIN, Cast, Stage, rpps};
+use crate::support::forms::{registration, request_form};
 use crate::support::smtp::{Mode, SmtpSink};
-use crate::support::workflow::{Cast, assert_each_row_delivered_once, complete_form, drained};
-use crate::support::{Backend, eventually, rpps};
 
 on_both_backends!(
     an_smtp_outage_loses_nothing_and_each_message_goes_out_once_after_it,
@@ -22,20 +25,10 @@ on_both_backends!(
 /// coordinator); the API must answer at once, whatever SMTP does.
 async fn submit_one(api: &Api, cast: &Cast, marker: &str) {
     let created = api
-        .send(api.post(
-            "/api/v1/requests",
-            Some(&cast.requester),
-            &complete_form(marker),
-        ))
+        .create_request(request_form(marker), &cast.requester)
         .await;
     assert_eq!(created.status, 201, "{}", created.text);
-    let submitted = api
-        .send(api.post(
-            &format!("/api/v1/requests/{}/submit", created.id()),
-            Some(&cast.requester),
-            &json!({}),
-        ))
-        .await;
+    let submitted = api.submit(&created.id(), &cast.requester).await;
     assert_eq!(submitted.status, 200, "{}", submitted.text);
     for answer in [&created, &submitted] {
         assert!(
@@ -47,9 +40,7 @@ async fn submit_one(api: &Api, cast: &Cast, marker: &str) {
 }
 
 async fn outbox_page(api: &Api, admin: &str) -> Vec<Value> {
-    let page = api
-        .send(api.get("/api/v1/admin/outbox?limit=200", Some(admin)))
-        .await;
+    let page = api.get("/api/v1/admin/outbox?limit=200", Some(admin)).await;
     assert_eq!(page.status, 200, "{}", page.text);
     page.body["items"].as_array().unwrap().clone()
 }
@@ -60,8 +51,13 @@ async fn an_smtp_outage_loses_nothing_and_each_message_goes_out_once_after_it(ba
     deployment.set("EMAIL__TIMEOUT_SECONDS", 1);
     let server = deployment.serve().await;
     let api = server.api();
-    let cast = Cast::new(&deployment, &api, true).await;
-    let admin = cast.admin.clone().unwrap();
+    let cast = cast(&deployment, &api).await;
+    let admin = Scene {
+        deployment: &deployment,
+        api: &api,
+    }
+    .enter(&ADMIN)
+    .await;
 
     // 1. Connections refused: the API answers, the e-mails queue.
     let outage = Instant::now();
@@ -70,14 +66,9 @@ async fn an_smtp_outage_loses_nothing_and_each_message_goes_out_once_after_it(ba
     }
     for i in 0..4 {
         let answer = api
-            .send(api.post(
-                "/api/v1/auth/register",
-                None,
-                &json!({
-                    "email": format!("newcomer{i}@chu-lille.fr"), "password": PASSWORD,
-                    "full_name": "Jeanne Martin", "rpps": rpps(600 + i), "specialty": "Pediatrics",
-                    "site_code": "nancy", "language": "en",
-                }),
+            .register(registration(
+                &format!("newcomer{i}@chu-lille.fr"),
+                &rpps(600 + i),
             ))
             .await;
         assert_eq!(answer.status, 202, "{}", answer.text);
@@ -144,11 +135,7 @@ async fn an_smtp_outage_loses_nothing_and_each_message_goes_out_once_after_it(ba
         retried >= queued,
         "each message queued early records its failed attempts and last error: {retried}"
     );
-    assert_eq!(
-        api.send(api.get("/readyz", None)).await.status,
-        200,
-        "still serving"
-    );
+    assert_eq!(api.get("/readyz", None).await.status, 200, "still serving");
 }
 
 /// A relay that accepts connections and never says a word (overloaded, tarpitting, half-dead):
@@ -162,7 +149,7 @@ async fn a_silent_smtp_relay_does_not_freeze_the_worker(backend: Backend) {
     deployment.set("EMAIL__TIMEOUT_SECONDS", 1);
     let server = deployment.serve().await;
     let api = server.api();
-    let cast = Cast::new(&deployment, &api, false).await;
+    let cast = cast(&deployment, &api).await;
     for i in 0..3 {
         submit_one(&api, &cast, &format!("silent-{i}")).await;
     }
@@ -182,11 +169,7 @@ async fn a_silent_smtp_relay_does_not_freeze_the_worker(backend: Backend) {
         "{recorded} attempts recorded in {:.1} s against a silent relay",
         started.elapsed().as_secs_f64()
     );
-    assert_eq!(
-        api.send(api.get("/readyz", None)).await.status,
-        200,
-        "still serving"
-    );
+    assert_eq!(api.get("/readyz", None).await.status, 200, "still serving");
 
     // The relay recovers: everything goes out, once.
     sink.down().await;

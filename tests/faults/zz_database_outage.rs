@@ -10,14 +10,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::task::JoinSet;
 
-use crate::support::api::{Answer, Api, receive};
-use crate::support::process::Deployment;
+use crate::rig::eventually;
+use crate::rig::process::Deployment;
+use crate::rig::workflow::{cast, draft, drained};
+use crate::support::api::{Answer, Api};
+use crate::support::backend::Backend;
+use crate::support::forms::request_form;
 use crate::support::smtp::SmtpSink;
-use crate::support::workflow::{Cast, complete_form, draft, drained};
-use crate::support::{Backend, eventually};
 use crate::{on_postgres, on_sqlite};
 
 on_sqlite!(a_write_lock_held_past_the_busy_timeout_answers_503_problem_json);
@@ -42,8 +44,8 @@ async fn a_write_lock_held_past_the_busy_timeout_answers_503_problem_json(backen
     let db = &deployment.db;
     let server = deployment.serve().await;
     let api = server.api();
-    let cast = Cast::new(&deployment, &api, false).await;
-    let (existing, _) = draft(&api, &cast.requester, "before-the-lock").await;
+    let cast = cast(&deployment, &api).await;
+    let existing = draft(&api, &cast.requester, "before-the-lock").await;
     drained(db, Duration::from_secs(20)).await;
     let requests_before = db.count("SELECT COUNT(*) AS n FROM requests").await;
 
@@ -51,25 +53,14 @@ async fn a_write_lock_held_past_the_busy_timeout_answers_503_problem_json(backen
     let held = Instant::now();
     let mut writes = JoinSet::new();
     for i in 0..6 {
-        let request = api.post(
-            "/api/v1/requests",
-            Some(&cast.requester),
-            &complete_form(&format!("locked-{i}")),
-        );
-        writes.spawn(receive(request));
+        let form = request_form(&format!("locked-{i}"));
+        writes.spawn(api.create_request(form, &cast.requester).try_send());
     }
-    let submit = api.post(
-        &format!("/api/v1/requests/{existing}/submit"),
-        Some(&cast.requester),
-        &json!({}),
-    );
-    writes.spawn(receive(submit));
+    writes.spawn(api.submit(&existing, &cast.requester).try_send());
     // Reads go on (WAL): the list and readiness answer while the writers wait.
-    let list = api
-        .send(api.get("/api/v1/requests", Some(&cast.requester)))
-        .await;
+    let list = api.get("/api/v1/requests", Some(&cast.requester)).await;
     assert_eq!(list.status, 200, "{}", list.text);
-    assert_eq!(api.send(api.get("/readyz", None)).await.status, 200);
+    assert_eq!(api.get("/readyz", None).await.status, 200);
     let mut slowest = Duration::ZERO;
     while let Some(answer) = writes.join_next().await {
         let answer = answer.unwrap().expect("an answer");
@@ -99,20 +90,10 @@ async fn a_write_lock_held_past_the_busy_timeout_answers_503_problem_json(backen
         ["draft"]
     );
     let created = api
-        .send(api.post(
-            "/api/v1/requests",
-            Some(&cast.requester),
-            &complete_form("after"),
-        ))
+        .create_request(request_form("after"), &cast.requester)
         .await;
     assert_eq!(created.status, 201, "{}", created.text);
-    let submitted = api
-        .send(api.post(
-            &format!("/api/v1/requests/{existing}/submit"),
-            Some(&cast.requester),
-            &json!({}),
-        ))
-        .await;
+    let submitted = api.submit(&existing, &cast.requester).await;
     assert_eq!(submitted.status, 200, "{}", submitted.text);
     assert_complete(&deployment, 1).await;
 }
@@ -290,7 +271,7 @@ async fn a_postgresql_restart_under_load_answers_503_and_leaves_nothing_half_wri
     let db = &deployment.db;
     let mut server = deployment.serve().await;
     let api = server.api();
-    let cast = Arc::new(Cast::new(&deployment, &api, false).await);
+    let cast = Arc::new(cast(&deployment, &api).await);
     let pid = server.pid();
 
     // Load: clients creating and submitting requests, and reading lists, without pause.
@@ -306,13 +287,11 @@ async fn a_postgresql_restart_under_load_answers_503_and_leaves_nothing_half_wri
                 n += 1;
                 let marker = format!("pg-{client}-{n}");
                 let started = origin.elapsed();
-                let created = receive(api.post(
-                    "/api/v1/requests",
-                    Some(&cast.requester),
-                    &complete_form(&marker),
-                ))
-                .await
-                .map_err(|e| format!("{e:?}"));
+                let created = api
+                    .create_request(request_form(&marker), &cast.requester)
+                    .try_send()
+                    .await
+                    .map_err(|e| format!("{e:?}"));
                 let id = created
                     .as_ref()
                     .ok()
@@ -326,13 +305,11 @@ async fn a_postgresql_restart_under_load_answers_503_and_leaves_nothing_half_wri
                 });
                 if let Some(id) = id {
                     let started = origin.elapsed();
-                    let submitted = receive(api.post(
-                        &format!("/api/v1/requests/{id}/submit"),
-                        Some(&cast.requester),
-                        &json!({}),
-                    ))
-                    .await
-                    .map_err(|e| format!("{e:?}"));
+                    let submitted = api
+                        .submit(&id, &cast.requester)
+                        .try_send()
+                        .await
+                        .map_err(|e| format!("{e:?}"));
                     records.push(Record {
                         op: "submit",
                         marker: marker.clone(),
@@ -341,7 +318,9 @@ async fn a_postgresql_restart_under_load_answers_503_and_leaves_nothing_half_wri
                     });
                 }
                 let started = origin.elapsed();
-                let listed = receive(api.get("/api/v1/requests?limit=5", Some(&cast.requester)))
+                let listed = api
+                    .get("/api/v1/requests?limit=5", Some(&cast.requester))
+                    .try_send()
                     .await
                     .map_err(|e| format!("{e:?}"));
                 records.push(Record {
@@ -393,7 +372,7 @@ async fn a_postgresql_restart_under_load_answers_503_and_leaves_nothing_half_wri
         Duration::from_millis(100),
         "the service answers again after the restart",
         || async {
-            let ready = api.try_send(api.get("/readyz", None)).await.ok()?;
+            let ready = api.get("/readyz", None).try_send().await.ok()?;
             (ready.status == 200).then(|| origin.elapsed())
         },
     )

@@ -1,7 +1,6 @@
 //! The real binary as child processes: `serve`, `worker` and `users add`, configured by
 //! environment variables, their output kept in a log file that is printed when a test fails.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Mutex;
@@ -9,15 +8,16 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 
-use super::Backend;
-use super::api::Api;
 use super::db::TestDb;
-use super::smtp::free_port;
+use crate::support::api::Api;
+use crate::support::backend::Backend;
+use crate::support::cast::{PASSWORD, TOTP_SECRET};
+use crate::support::smtp::free_port;
+use crate::support::totp::TotpSteps;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_consilium");
-pub const PASSWORD: &str = "tangerine-ossicle-Vercors-42";
-/// The TOTP secret provisioned for every staff account (160 bits, base32).
-pub const TOTP_SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+/// The secret the processes sign access tokens with.
+pub const JWT_SECRET: &str = "fault-injection-secret-0123456789abcdef";
 
 /// Everything the processes of one test share: the database, the storage directory, the secrets,
 /// the SMTP server's port and the settings.
@@ -25,8 +25,8 @@ pub struct Deployment {
     pub db: TestDb,
     pub dir: tempfile::TempDir,
     settings: Vec<(String, String)>,
-    /// The last TOTP step used per account (a step is accepted once per account).
-    totp_steps: Mutex<HashMap<String, i64>>,
+    /// The last TOTP step used per account, so sign-ins never replay a code.
+    pub totp: TotpSteps,
     spawned: Mutex<usize>,
 }
 
@@ -44,10 +44,7 @@ impl Deployment {
                 dir.path().join("storage").display().to_string(),
             ),
             ("STORAGE__ENCRYPTION_KEY", key),
-            (
-                "AUTH__JWT_SECRET",
-                "fault-injection-secret-0123456789abcdef".into(),
-            ),
+            ("AUTH__JWT_SECRET", JWT_SECRET.into()),
             ("EMAIL__TRANSPORT", "smtp".into()),
             ("EMAIL__SMTP_URL", format!("smtp://127.0.0.1:{smtp_port}")),
             ("EMAIL__RETRY_BASE_SECONDS", "0.2".into()),
@@ -66,7 +63,7 @@ impl Deployment {
             db,
             dir,
             settings,
-            totp_steps: Mutex::default(),
+            totp: TotpSteps::default(),
             spawned: Mutex::new(0),
         }
     }
@@ -214,28 +211,6 @@ impl Deployment {
         );
         String::from_utf8(output.stdout).unwrap().trim().to_owned()
     }
-
-    /// A TOTP code of a step this account has not used yet (waits for the next step if both
-    /// acceptable steps are spent).
-    pub async fn totp_code(&self, account: &str) -> String {
-        let secret = consilium::auth::totp::parse_secret(TOTP_SECRET).unwrap();
-        loop {
-            let step = chrono::Utc::now().timestamp() / 30;
-            let pick = {
-                let mut used = self.totp_steps.lock().unwrap();
-                let last = used.get(account).copied().unwrap_or(i64::MIN);
-                let pick = [step, step + 1].into_iter().find(|s| *s > last);
-                if let Some(pick) = pick {
-                    used.insert(account.to_owned(), pick);
-                }
-                pick
-            };
-            match pick {
-                Some(pick) => return consilium::auth::totp::code_at(&secret, (pick * 30) as u64),
-                None => tokio::time::sleep(Duration::from_millis(500)).await,
-            }
-        }
-    }
 }
 
 fn rand_bytes() -> [u8; 32] {
@@ -305,7 +280,8 @@ impl Instance {
             }
             let ready = match &api {
                 Some(api) => api
-                    .try_send(api.get("/readyz", None))
+                    .get("/readyz", None)
+                    .try_send()
                     .await
                     .is_ok_and(|answer| answer.status == 200),
                 None => self.log_text().contains("e-mail worker started"),

@@ -1,6 +1,6 @@
-//! A real SMTP server on loopback that the service's worker talks to: it can be taken down and
-//! brought back on the same port, answer slowly, or accept connections and never answer; it
-//! records every message with its Message-ID, and counts messages cut in the middle of DATA.
+//! A real SMTP server on loopback that the service's worker talks to: it keeps every message it
+//! accepts; it can be taken down and brought back on the same port, answer slowly, or accept
+//! connections and never answer; it counts messages cut in the middle of DATA.
 
 use std::net::TcpListener as StdListener;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -13,16 +13,31 @@ use tokio::task::JoinHandle;
 
 /// One message accepted by the sink.
 #[derive(Debug, Clone)]
-pub struct Mail {
+pub struct ReceivedMail {
     pub to: Vec<String>,
-    pub message_id: String,
     pub raw: String,
 }
 
-impl Mail {
+impl ReceivedMail {
+    fn parsed(&self) -> mailparse::ParsedMail<'_> {
+        mailparse::parse_mail(self.raw.as_bytes()).expect("a well-formed message")
+    }
+
+    pub fn header(&self, name: &str) -> String {
+        use mailparse::MailHeaderMap;
+        self.parsed()
+            .headers
+            .get_first_value(name)
+            .unwrap_or_default()
+    }
+
+    pub fn subject(&self) -> String {
+        self.header("Subject")
+    }
+
     /// The outbox row id carried by the Message-ID (`<row-id@host>`).
     pub fn outbox_id(&self) -> String {
-        self.message_id
+        self.header("Message-ID")
             .trim()
             .trim_start_matches('<')
             .split('@')
@@ -31,11 +46,50 @@ impl Mail {
             .to_owned()
     }
 
-    pub fn header(&self, name: &str) -> String {
-        use mailparse::MailHeaderMap;
-        mailparse::parse_mail(self.raw.as_bytes())
-            .map(|parsed| parsed.headers.get_first_value(name).unwrap_or_default())
+    /// Decoded bodies of the text and HTML parts.
+    pub fn parts(&self) -> Vec<(String, String)> {
+        let parsed = self.parsed();
+        let mut parts = Vec::new();
+        collect_parts(&parsed, &mut parts);
+        parts
+    }
+
+    fn part(&self, mime: &str) -> String {
+        self.parts()
+            .into_iter()
+            .find(|(kind, _)| kind == mime)
+            .map(|(_, body)| body)
             .unwrap_or_default()
+    }
+
+    pub fn text(&self) -> String {
+        self.part("text/plain")
+    }
+
+    pub fn html(&self) -> String {
+        self.part("text/html")
+    }
+
+    /// The single-use token carried by the link in the text part.
+    pub fn token(&self) -> String {
+        let text = self.text();
+        let start = text.find("token=").expect("a link with a token") + "token=".len();
+        text[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect()
+    }
+}
+
+fn collect_parts(mail: &mailparse::ParsedMail<'_>, parts: &mut Vec<(String, String)>) {
+    if mail.subparts.is_empty() {
+        parts.push((
+            mail.ctype.mimetype.clone(),
+            mail.get_body().unwrap_or_default(),
+        ));
+    }
+    for sub in &mail.subparts {
+        collect_parts(sub, parts);
     }
 }
 
@@ -49,7 +103,7 @@ pub enum Mode {
 
 #[derive(Default)]
 struct Shared {
-    mails: Mutex<Vec<Mail>>,
+    mails: Mutex<Vec<ReceivedMail>>,
     /// Sessions that ended after DATA began and before its final dot: half-sent messages.
     aborted_data: AtomicUsize,
     delay_ms: AtomicU64,
@@ -77,18 +131,28 @@ pub fn free_port() -> u16 {
 }
 
 impl SmtpSink {
-    /// A sink on a free port that is down (nothing listening) until [`SmtpSink::up`].
-    pub fn down_on_free_port() -> SmtpSink {
+    /// A sink on `port` that is down (nothing listening) until [`SmtpSink::up`].
+    pub fn down_on(port: u16) -> SmtpSink {
         SmtpSink {
-            port: free_port(),
+            port,
             shared: Arc::default(),
             running: Mutex::new(None),
         }
     }
 
+    /// A sink on a free port that is down (nothing listening) until [`SmtpSink::up`].
+    pub fn down_on_free_port() -> SmtpSink {
+        Self::down_on(free_port())
+    }
+
     /// A sink listening on a free port.
     pub async fn start() -> SmtpSink {
-        let sink = Self::down_on_free_port();
+        Self::start_on(free_port()).await
+    }
+
+    /// A sink listening on `port` (e.g. one a service was told to use while nothing listened).
+    pub async fn start_on(port: u16) -> SmtpSink {
+        let sink = Self::down_on(port);
         sink.up().await;
         sink
     }
@@ -159,8 +223,15 @@ impl SmtpSink {
         self.shared.hang.store(mode == Mode::Hang, Ordering::SeqCst);
     }
 
-    pub fn mails(&self) -> Vec<Mail> {
+    pub fn mails(&self) -> Vec<ReceivedMail> {
         self.shared.mails.lock().unwrap().clone()
+    }
+
+    pub fn mails_to(&self, address: &str) -> Vec<ReceivedMail> {
+        self.mails()
+            .into_iter()
+            .filter(|mail| mail.to.iter().any(|to| to.eq_ignore_ascii_case(address)))
+            .collect()
     }
 
     pub fn count(&self) -> usize {
@@ -235,20 +306,8 @@ async fn session(socket: TcpStream, shared: &Shared) -> std::io::Result<()> {
                 shared.aborted_data.fetch_add(1, Ordering::SeqCst);
                 return Ok(());
             }
-            let message_id = {
-                use mailparse::MailHeaderMap;
-                mailparse::parse_mail(raw.as_bytes())
-                    .map(|parsed| {
-                        parsed
-                            .headers
-                            .get_first_value("Message-ID")
-                            .unwrap_or_default()
-                    })
-                    .unwrap_or_default()
-            };
-            shared.mails.lock().unwrap().push(Mail {
+            shared.mails.lock().unwrap().push(ReceivedMail {
                 to: std::mem::take(&mut to),
-                message_id,
                 raw,
             });
             let delay = shared.delay_ms.load(Ordering::SeqCst);
