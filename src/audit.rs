@@ -5,20 +5,18 @@
 use crate::app::RequestContext;
 use crate::db::{self, DbConnection, DbResult};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Whether what an audit row records was done or refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Allowed,
     Denied,
 }
 
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Allowed => "allowed",
-            Outcome::Denied => "denied",
-        }
-    }
-}
+crate::named_enum!(Outcome {
+    Allowed => "allowed",
+    Denied => "denied",
+});
 
 /// Appends one row to the trail, in the caller's transaction.
 pub fn record(
@@ -31,7 +29,7 @@ pub fn record(
 ) -> DbResult<()> {
     db::audit::insert(
         conn,
-        &db::audit::NewAuditEntry {
+        &db::audit::AuditEntry {
             id: db::new_id(),
             at: db::now(),
             actor_id: context.actor_id.clone(),
@@ -58,7 +56,7 @@ pub fn record(
 const SEAL_BATCH: i64 = 500;
 
 /// The hash of a row given its place in the chain.
-pub fn chain_hash(seq: i64, prev_hash: &str, row: &db::audit::AuditRow) -> String {
+pub fn chain_hash(seq: i64, prev_hash: &str, row: &db::audit::AuditEntry) -> String {
     use sha2::{Digest, Sha256};
     let canonical = serde_json::json!([
         seq,
@@ -84,8 +82,8 @@ pub fn seal_pending(conn: &mut DbConnection) -> anyhow::Result<usize> {
             let (mut seq, mut hash) = db::audit::lock_chain_head(conn)?;
             let rows = db::audit::unsealed(conn, SEAL_BATCH)?;
             for row in &rows {
-                let next = chain_hash(seq + 1, &hash, row);
-                db::audit::seal(conn, &row.id, seq + 1, &hash, &next)?;
+                let next = chain_hash(seq + 1, &hash, &row.entry);
+                db::audit::seal(conn, &row.entry.id, seq + 1, &hash, &next)?;
                 seq += 1;
                 hash = next;
             }
@@ -160,11 +158,19 @@ pub fn verify_chain(conn: &mut DbConnection) -> anyhow::Result<ChainReport> {
                 return Ok(broken(seq + 1, None, "row missing (deleted)"));
             }
             if row.prev_hash.as_deref() != Some(hash.as_str()) {
-                return Ok(broken(row_seq, Some(&row.id), "previous-hash link broken"));
+                return Ok(broken(
+                    row_seq,
+                    Some(&row.entry.id),
+                    "previous-hash link broken",
+                ));
             }
-            let expected = chain_hash(row_seq, &hash, row);
+            let expected = chain_hash(row_seq, &hash, &row.entry);
             if row.hash.as_deref() != Some(expected.as_str()) {
-                return Ok(broken(row_seq, Some(&row.id), "row changed after sealing"));
+                return Ok(broken(
+                    row_seq,
+                    Some(&row.entry.id),
+                    "row changed after sealing",
+                ));
             }
             seq = row_seq;
             hash = expected;

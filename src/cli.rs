@@ -227,18 +227,13 @@ pub struct NewAccount<'a> {
 
 /// Creates an active, verified account (the `users add` command).
 pub fn add_user(db: &db::Db, key: &DataKey, account: &NewAccount<'_>) -> anyhow::Result<String> {
-    let NewAccount {
-        email,
-        full_name,
-        rpps,
-        roles,
-        site,
-        specialty,
-        language,
-        password,
-        totp_secret,
-    } = *account;
-    let sealed_totp = match totp_secret {
+    let (full_name, specialty, site, password) = (
+        account.full_name,
+        account.specialty,
+        account.site,
+        account.password,
+    );
+    let sealed_totp = match account.totp_secret {
         Some(secret) => {
             crate::auth::totp::parse_secret(secret).ok_or_else(|| {
                 anyhow::anyhow!("--totp-secret must be base32 of at least 128 bits")
@@ -247,13 +242,14 @@ pub fn add_user(db: &db::Db, key: &DataKey, account: &NewAccount<'_>) -> anyhow:
         }
         None => None,
     };
-    let email = EmailAddress::parse(email).map_err(|m| anyhow::anyhow!("--email {m}"))?;
-    let rpps = Rpps::parse(rpps).map_err(|e| anyhow::anyhow!("--rpps {e}"))?;
-    let roles = roles
+    let email = EmailAddress::parse(account.email).map_err(|m| anyhow::anyhow!("--email {m}"))?;
+    let rpps = Rpps::parse(account.rpps).map_err(|e| anyhow::anyhow!("--rpps {e}"))?;
+    let roles = account
+        .roles
         .iter()
         .map(|r| Role::parse(r).ok_or_else(|| anyhow::anyhow!("--role {r} is not a role")))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let language = crate::domain::account::Language::parse(language)
+    let language = crate::domain::account::Language::parse(account.language)
         .ok_or_else(|| anyhow::anyhow!("--language must be fr or en"))?;
     password::check_strength(password, &[email.as_str(), full_name, rpps.as_str()])
         .map_err(|m| anyhow::anyhow!("the password {m}"))?;
@@ -298,8 +294,7 @@ pub fn add_user(db: &db::Db, key: &DataKey, account: &NewAccount<'_>) -> anyhow:
             "user",
             Some(&id),
             crate::audit::Outcome::Allowed,
-        )
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        )?;
         Ok(())
     })?;
     Ok(id)

@@ -6,14 +6,15 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
-use crate::db::network::{CenterRow, SiteRow, StaffRow};
+use crate::db::network::{CenterRow, StaffRow};
 use crate::db::{self, DbConnection};
+use crate::domain::network::SiteInfo;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NetworkFile {
     pub center: CenterEntry,
-    pub sites: Vec<SiteEntry>,
+    pub sites: Vec<SiteInfo>,
     pub staffs: Vec<StaffEntry>,
 }
 
@@ -23,20 +24,6 @@ pub struct CenterEntry {
     pub code: String,
     pub name: String,
     pub time_zone: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SiteEntry {
-    pub code: String,
-    pub name: String,
-    pub kind: String,
-    pub hospital: String,
-    pub city: String,
-    pub address: String,
-    pub departement: String,
-    pub latitude: f64,
-    pub longitude: f64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -97,6 +84,13 @@ impl NetworkFile {
                     staff.code
                 );
             }
+            if let Some(topic) = staff
+                .topics
+                .iter()
+                .find(|topic| crate::domain::request_form::Topic::parse(topic).is_none())
+            {
+                bail!("staff {}: {topic:?} is not a topic", staff.code);
+            }
             chrono::NaiveDate::parse_from_str(&staff.dtstart, "%Y-%m-%d")
                 .with_context(|| format!("staff {}: dtstart must be YYYY-MM-DD", staff.code))?;
             chrono::NaiveTime::parse_from_str(&staff.start_time, "%H:%M")
@@ -112,22 +106,6 @@ impl NetworkFile {
             name: self.center.name.clone(),
             time_zone: self.center.time_zone.clone(),
         };
-        let sites: Vec<SiteRow> = self
-            .sites
-            .iter()
-            .map(|site| SiteRow {
-                code: site.code.clone(),
-                center_code: center.code.clone(),
-                name: site.name.clone(),
-                kind: site.kind.clone(),
-                hospital: site.hospital.clone(),
-                city: site.city.clone(),
-                address: site.address.clone(),
-                departement: site.departement.clone(),
-                latitude: site.latitude,
-                longitude: site.longitude,
-            })
-            .collect();
         let now = db::now();
         let staffs = self
             .staffs
@@ -150,9 +128,9 @@ impl NetworkFile {
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
         db::write_transaction(conn, |conn| {
-            db::network::upsert(conn, &center, &sites, &staffs)
+            db::network::upsert(conn, &center, &self.sites, &staffs)
         })?;
-        tracing::info!(center = %center.code, sites = sites.len(), staffs = staffs.len(), "network seeded");
+        tracing::info!(center = %center.code, sites = self.sites.len(), staffs = staffs.len(), "network seeded");
         Ok(())
     }
 }

@@ -12,7 +12,7 @@ use std::sync::LazyLock;
 
 use chrono::NaiveDate;
 use consilium::domain::request_form::{RequestForm, merge_patch};
-use consilium::extract::parse_json;
+use consilium::app::input::parse_json;
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Value, json};
 

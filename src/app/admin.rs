@@ -10,6 +10,7 @@ use super::{Actor, AppError};
 use crate::audit::{self, Outcome};
 use crate::db::{self, DbConnection};
 use crate::domain::account::{AccountStatus, Language, Role};
+use crate::domain::ids::UserId;
 use crate::domain::mail::{EmailKind, OutboxStatus};
 use crate::state::AppState;
 
@@ -71,7 +72,7 @@ pub async fn users(
 pub async fn set_roles(
     state: &AppState,
     actor: &Actor,
-    user_id: &str,
+    user_id: &UserId,
     mut roles: Vec<Role>,
 ) -> Result<UserView, AppError> {
     actor.require_any(&[Role::Admin])?;
@@ -100,7 +101,7 @@ pub async fn set_roles(
 pub async fn set_status(
     state: &AppState,
     actor: &Actor,
-    user_id: &str,
+    user_id: &UserId,
     status: AccountStatus,
 ) -> Result<UserView, AppError> {
     actor.require_any(&[Role::Admin])?;
@@ -138,8 +139,7 @@ pub struct AuditItem {
     pub action: String,
     pub entity_type: String,
     pub entity_id: Option<String>,
-    /// `allowed` | `denied`
-    pub outcome: String,
+    pub outcome: Outcome,
     pub client_addr: Option<String>,
     pub correlation_id: Option<String>,
 }
@@ -177,21 +177,32 @@ pub async fn audit_trail(
         .db
         .run(move |conn| db::audit::list(conn, &filter, limit))
         .await?;
+    let items = rows
+        .into_iter()
+        .map(|row| {
+            let outcome = Outcome::parse(&row.outcome)
+                .ok_or_else(|| anyhow::anyhow!("unknown outcome {:?} in the trail", row.outcome))?;
+            Ok((
+                (row.at, row.id.clone()),
+                AuditItem {
+                    id: row.id,
+                    at: row.at.and_utc(),
+                    actor_id: row.actor_id,
+                    action: row.action,
+                    entity_type: row.entity_type,
+                    entity_id: row.entity_id,
+                    outcome,
+                    client_addr: row.client_addr,
+                    correlation_id: row.correlation_id,
+                },
+            ))
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
     Ok(pagination::page(
-        rows,
+        items,
         limit,
-        |row| (row.at, row.id.clone()),
-        |row| AuditItem {
-            id: row.id,
-            at: row.at.and_utc(),
-            actor_id: row.actor_id,
-            action: row.action,
-            entity_type: row.entity_type,
-            entity_id: row.entity_id,
-            outcome: row.outcome,
-            client_addr: row.client_addr,
-            correlation_id: row.correlation_id,
-        },
+        |(key, _)| key.clone(),
+        |(_, item)| item,
     ))
 }
 

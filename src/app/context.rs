@@ -1,6 +1,9 @@
 //! Who is acting and from where: what every audit row and log line records of a use case's
 //! caller, whichever front door it came through.
 
+use serde::Serialize;
+use utoipa::ToSchema;
+
 use crate::domain::account::{Language, Role};
 
 /// The correlation id, the client address and, once authenticated, the actor.
@@ -23,9 +26,9 @@ impl RequestContext {
     }
 }
 
-/// An authenticated caller: an active account, its roles read from the database for this call.
-#[derive(Debug, Clone)]
-pub struct Actor {
+/// Who an account is, as its owner sees it (`GET /me`) and as every use case knows its caller.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Profile {
     pub id: String,
     pub email: String,
     pub full_name: String,
@@ -34,11 +37,26 @@ pub struct Actor {
     pub roles: Vec<Role>,
     pub site_code: Option<String>,
     pub language: Language,
+}
+
+/// An authenticated caller: an active account, its roles read from the database for this call
+/// (its profile's fields read through `Deref`: `actor.email`).
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub profile: Profile,
     /// Whether the account has a second factor enrolled.
     pub second_factor_enrolled: bool,
     /// Whether the session was opened with a second factor.
     pub session_has_second_factor: bool,
     pub context: RequestContext,
+}
+
+impl std::ops::Deref for Actor {
+    type Target = Profile;
+
+    fn deref(&self) -> &Profile {
+        &self.profile
+    }
 }
 
 impl Actor {

@@ -14,6 +14,7 @@ use crate::db::requests::RequestRow;
 use crate::db::{self, DbConnection};
 use crate::domain::FieldError;
 use crate::domain::account::Role;
+use crate::domain::ids::MeetingId;
 use crate::domain::mail::{DateChange, EmailKind};
 use crate::domain::meeting::{MeetingStatus, check_video_url};
 use crate::domain::opinion::{Participant, check_participants, quorum_met};
@@ -39,158 +40,7 @@ pub struct MeetingView {
     pub quorum_met: Option<bool>,
 }
 
-pub fn meeting_view(meeting: db::meetings::MeetingRow, booked: i64) -> MeetingView {
-    MeetingView {
-        ends_at: (meeting.starts_at + chrono::Duration::minutes(meeting.duration_minutes))
-            .and_utc(),
-        starts_at: meeting.starts_at.and_utc(),
-        participants: meeting
-            .attendance
-            .as_deref()
-            .and_then(|a| serde_json::from_str(a).ok())
-            .unwrap_or_default(),
-        extraordinary: meeting.occurrence.is_none(),
-        id: meeting.id,
-        staff: meeting.staff_code,
-        status: meeting.status,
-        capacity: meeting.capacity,
-        booked,
-        video_url: meeting.video_url,
-        quorum_met: meeting.quorum_met,
-    }
-}
-
-/// The meeting with its booked count.
-fn load(conn: &mut DbConnection, id: &str) -> Result<MeetingView, AppError> {
-    let meeting = db::meetings::find(conn, id)?.ok_or(AppError::NotFound)?;
-    let booked = db::meetings::booked(conn, id)?;
-    Ok(meeting_view(meeting, booked))
-}
-
-/// The staff's next planned meeting after `after` (where carried-over and displaced requests go).
-fn next_meeting(
-    conn: &mut DbConnection,
-    staff: &str,
-    after: chrono::NaiveDateTime,
-    excluding: &str,
-) -> Result<Option<db::meetings::MeetingRow>, AppError> {
-    Ok(db::meetings::planned_after(conn, staff, after, 5)?
-        .into_iter()
-        .find(|m| m.id != excluding && m.starts_at > after))
-}
-
-/// The meeting locked for a change, which only a planned meeting takes.
-fn lock_planned(conn: &mut DbConnection, id: &str) -> Result<db::meetings::MeetingRow, AppError> {
-    let meeting = db::meetings::lock(conn, id)?.ok_or(AppError::NotFound)?;
-    if meeting.status != MeetingStatus::Planned {
-        return Err(AppError::conflict(format!(
-            "The meeting is {}.",
-            meeting.status
-        )));
-    }
-    Ok(meeting)
-}
-
-/// Moves requests scheduled in a meeting to `next` (carried over, or displaced by a
-/// cancellation) and tells each requester the new date.
-fn move_to(
-    conn: &mut DbConnection,
-    context: &RequestContext,
-    public_url: &str,
-    requests: Vec<RequestRow>,
-    next: &db::meetings::MeetingRow,
-    change: DateChange,
-) -> Result<(), AppError> {
-    for request in requests {
-        Change::new(Transition::Reschedule)
-            .setting(db::requests::RequestChanges {
-                meeting_id: Some(Some(next.id.clone())),
-                ..Default::default()
-            })
-            .note(change.note())
-            .tell_requester(
-                EmailKind::RequestScheduled,
-                Some(&next.id),
-                change.template_values(),
-            )
-            .apply(conn, context, public_url, &request)?;
-    }
-    Ok(())
-}
-
-/// A case on a meeting's agenda.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AgendaItem {
-    pub id: String,
-    pub reference: String,
-    pub status: RequestStatus,
-    pub urgency: Urgency,
-    pub topic: Option<Topic>,
-    pub requester: PersonRef,
-    pub submitted_at: Option<DateTime<Utc>>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MeetingWithAgenda {
-    #[serde(flatten)]
-    pub meeting: MeetingView,
-    /// Scheduled and proposed requests, urgent first, then by submission time.
-    pub agenda: Vec<AgendaItem>,
-}
-
-/// The meeting and its agenda, for coordinators and the experts of its staff (reads and one
-/// audit row: no transaction, none to hold SQLite's write lock).
-pub async fn agenda(
-    state: &AppState,
-    actor: &Actor,
-    id: &str,
-) -> Result<MeetingWithAgenda, AppError> {
-    actor.require_any(&[Role::Coordinator, Role::Admin, Role::Expert])?;
-    let sees_all = actor.has_role(Role::Coordinator) || actor.has_role(Role::Admin);
-    let (actor, id) = (actor.clone(), id.to_owned());
-    state
-        .db
-        .run(move |conn| {
-            let meeting = load(conn, &id)?;
-            if !sees_all && !db::meetings::expert_staffs(conn, &actor.id)?.contains(&meeting.staff)
-            {
-                return Err(AppError::NotFound);
-            }
-            let mut rows = db::requests::agenda(conn, &id)?;
-            rows.sort_by_key(|(row, _)| {
-                (
-                    row.urgency != Urgency::Urgent,
-                    row.submitted_at,
-                    row.id.clone(),
-                )
-            });
-            let agenda = rows
-                .into_iter()
-                .map(|(row, name)| AgendaItem {
-                    requester: PersonRef {
-                        id: row.requester_id,
-                        full_name: name,
-                    },
-                    id: row.id,
-                    reference: row.reference,
-                    status: row.status,
-                    urgency: row.urgency,
-                    topic: row.topic,
-                    submitted_at: row.submitted_at.map(|t| t.and_utc()),
-                })
-                .collect();
-            audit::record(
-                conn,
-                &actor.context,
-                "meeting.read",
-                "meeting",
-                Some(&id),
-                Outcome::Allowed,
-            )?;
-            Ok(MeetingWithAgenda { meeting, agenda })
-        })
-        .await
-}
+// ---------------------------------------------------------------- what the use cases take
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -198,89 +48,6 @@ pub struct HeldBody {
     pub participants: Vec<Participant>,
     /// The scheduled requests that were discussed; the others are carried over.
     pub discussed: Vec<String>,
-}
-
-/// Records that the meeting took place: its attendance (and whether the staff's quorum of
-/// specialties was met); the discussed requests become `discussed`, the others scheduled in it
-/// are carried over to the staff's next meeting and their requesters told the new date.
-/// Refused before the meeting's start.
-pub async fn hold(
-    state: &AppState,
-    actor: &Actor,
-    id: &str,
-    held: HeldBody,
-) -> Result<MeetingView, AppError> {
-    actor.require_any(&[Role::Coordinator])?;
-    let (context, public_url, id) = (
-        actor.context.clone(),
-        state.public_url().to_owned(),
-        id.to_owned(),
-    );
-    state
-        .db
-        .write(move |conn| {
-            let meeting = db::meetings::lock(conn, &id)?.ok_or(AppError::NotFound)?;
-            if meeting.status != MeetingStatus::Planned {
-                return Err(AppError::conflict(format!(
-                    "The meeting is already {}.",
-                    meeting.status
-                )));
-            }
-            if meeting.starts_at > db::now() {
-                return Err(AppError::conflict("The meeting has not started yet."));
-            }
-            let sites: Vec<String> = db::network::sites(conn)?
-                .into_iter()
-                .map(|s| s.code)
-                .collect();
-            let mut errors =
-                check_participants(&held.participants, |code| sites.iter().any(|s| s == code));
-            let scheduled = db::requests::scheduled_in(conn, &meeting.id)?;
-            for (i, request_id) in held.discussed.iter().enumerate() {
-                if !scheduled.iter().any(|r| &r.id == request_id) {
-                    errors.push(FieldError::new(
-                        format!("discussed[{i}]"),
-                        "is not scheduled in this meeting",
-                    ));
-                }
-            }
-            AppError::unless_valid(errors)?;
-            let staff = db::network::staff(conn, &meeting.staff_code)?.ok_or(AppError::NotFound)?;
-            let quorum = quorum_met(&held.participants, staff.quorum_specialties);
-            let attendance = serde_json::to_string(&held.participants)?;
-            db::meetings::record_held(conn, &meeting.id, &attendance, quorum, db::now())?;
-            let (discussed, not_reached): (Vec<_>, Vec<_>) = scheduled
-                .into_iter()
-                .partition(|request| held.discussed.contains(&request.id));
-            for request in discussed {
-                Change::new(Transition::HoldMeeting).apply(
-                    conn,
-                    &context,
-                    &public_url,
-                    &request,
-                )?;
-            }
-            if !not_reached.is_empty() {
-                let next = next_meeting(conn, &meeting.staff_code, meeting.starts_at, &meeting.id)?
-                    .ok_or_else(|| {
-                        AppError::conflict(
-                            "The staff has no later meeting to carry the other requests over to.",
-                        )
-                    })?;
-                let change = DateChange::CarriedOver;
-                move_to(conn, &context, &public_url, not_reached, &next, change)?;
-            }
-            audit::record(
-                conn,
-                &context,
-                "meeting.held",
-                "meeting",
-                Some(&meeting.id),
-                Outcome::Allowed,
-            )?;
-            load(conn, &meeting.id)
-        })
-        .await
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
@@ -341,81 +108,6 @@ impl UpdateMeetingBody {
     }
 }
 
-/// Cancels or moves one planned meeting, or changes its capacity or link. Requesters whose
-/// request is scheduled in it are told the new date.
-pub async fn update(
-    state: &AppState,
-    actor: &Actor,
-    id: &str,
-    change: UpdateMeetingBody,
-) -> Result<MeetingView, AppError> {
-    actor.require_any(&[Role::Coordinator])?;
-    AppError::unless_valid(change.check())?;
-    let (context, public_url, id) = (
-        actor.context.clone(),
-        state.public_url().to_owned(),
-        id.to_owned(),
-    );
-    state
-        .db
-        .write(move |conn| {
-            let meeting = lock_planned(conn, &id)?;
-            let cancelled = change.status.is_some();
-            db::meetings::update(
-                conn,
-                &id,
-                &db::meetings::MeetingChanges {
-                    starts_at: change.starts_at.map(|t| t.naive_utc()),
-                    capacity: change.capacity,
-                    video_url: change.video_url.clone(),
-                    status: cancelled.then_some(MeetingStatus::Cancelled),
-                },
-            )?;
-            let scheduled = db::requests::scheduled_in(conn, &id)?;
-            if cancelled {
-                if !scheduled.is_empty() {
-                    let next =
-                        next_meeting(conn, &meeting.staff_code, meeting.starts_at, &meeting.id)?
-                            .ok_or_else(|| {
-                                AppError::conflict(
-                                    "The staff has no later meeting to move the requests to.",
-                                )
-                            })?;
-                    let change = DateChange::MeetingCancelled;
-                    move_to(conn, &context, &public_url, scheduled, &next, change)?;
-                }
-            } else if change.starts_at.is_some() {
-                for request in &scheduled {
-                    let requester = super::workflow::requester_of(conn, request)?;
-                    super::workflow::notify(
-                        conn,
-                        &public_url,
-                        request,
-                        &requester,
-                        EmailKind::RequestScheduled,
-                        Some(&id),
-                        DateChange::Moved.template_values(),
-                    )?;
-                }
-            }
-            let action = if cancelled {
-                "meeting.cancel"
-            } else {
-                "meeting.update"
-            };
-            audit::record(
-                conn,
-                &context,
-                action,
-                "meeting",
-                Some(&id),
-                Outcome::Allowed,
-            )?;
-            load(conn, &id)
-        })
-        .await
-}
-
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewMeetingBody {
@@ -454,6 +146,331 @@ impl NewMeetingBody {
         check_video_url(&self.video_url, &mut errors);
         errors
     }
+}
+
+// ---------------------------------------------------------------- the use cases
+
+pub fn meeting_view(meeting: db::meetings::MeetingRow, booked: i64) -> MeetingView {
+    MeetingView {
+        ends_at: (meeting.starts_at + chrono::Duration::minutes(meeting.duration_minutes))
+            .and_utc(),
+        starts_at: meeting.starts_at.and_utc(),
+        participants: meeting
+            .attendance
+            .as_deref()
+            .and_then(|a| serde_json::from_str(a).ok())
+            .unwrap_or_default(),
+        extraordinary: meeting.occurrence.is_none(),
+        id: meeting.id,
+        staff: meeting.staff_code,
+        status: meeting.status,
+        capacity: meeting.capacity,
+        booked,
+        video_url: meeting.video_url,
+        quorum_met: meeting.quorum_met,
+    }
+}
+
+/// The meeting with its booked count.
+fn load(conn: &mut DbConnection, id: &str) -> Result<MeetingView, AppError> {
+    let meeting = db::meetings::find(conn, id)?.ok_or(AppError::NotFound)?;
+    let booked = db::meetings::booked(conn, id)?;
+    Ok(meeting_view(meeting, booked))
+}
+
+/// The staff's next planned meeting after `after` (where carried-over and displaced requests go).
+fn next_meeting(
+    conn: &mut DbConnection,
+    staff: &str,
+    after: chrono::NaiveDateTime,
+    excluding: &str,
+) -> Result<Option<db::meetings::MeetingRow>, AppError> {
+    Ok(db::meetings::planned_after(conn, staff, after, 5)?
+        .into_iter()
+        .find(|m| m.id != excluding && m.starts_at > after))
+}
+
+/// Runs a coordinator's change of a planned meeting in one write transaction, with the
+/// meeting locked (two coordinators never change it at once); a meeting held or cancelled
+/// takes no change.
+async fn change_planned<T, F>(
+    state: &AppState,
+    actor: &Actor,
+    id: &MeetingId,
+    f: F,
+) -> Result<T, AppError>
+where
+    F: FnOnce(
+            &mut DbConnection,
+            db::meetings::MeetingRow,
+            &RequestContext,
+            &str,
+        ) -> Result<T, AppError>
+        + Send
+        + 'static,
+    T: Send + 'static,
+{
+    actor.require_any(&[Role::Coordinator])?;
+    let (context, public_url, id) = (
+        actor.context.clone(),
+        state.public_url().to_owned(),
+        id.to_owned(),
+    );
+    state
+        .db
+        .write(move |conn| {
+            let meeting = db::meetings::lock(conn, &id)?.ok_or(AppError::NotFound)?;
+            if meeting.status != MeetingStatus::Planned {
+                return Err(AppError::conflict(format!(
+                    "The meeting is already {}.",
+                    meeting.status
+                )));
+            }
+            f(conn, meeting, &context, &public_url)
+        })
+        .await
+}
+
+/// Moves requests scheduled in a meeting to `next` (carried over, or displaced by a
+/// cancellation) and tells each requester the new date.
+fn move_to(
+    conn: &mut DbConnection,
+    context: &RequestContext,
+    public_url: &str,
+    requests: Vec<RequestRow>,
+    next: &db::meetings::MeetingRow,
+    change: DateChange,
+) -> Result<(), AppError> {
+    for request in requests {
+        Change::new(Transition::Reschedule)
+            .setting(db::requests::RequestChanges {
+                meeting_id: Some(Some(next.id.clone())),
+                ..Default::default()
+            })
+            .note(change.note())
+            .tell_requester(
+                EmailKind::RequestScheduled,
+                Some(&next.id),
+                change.template_values(),
+            )
+            .apply(conn, context, public_url, &request)?;
+    }
+    Ok(())
+}
+
+/// A case on a meeting's agenda.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgendaItem {
+    pub id: String,
+    pub reference: String,
+    pub status: RequestStatus,
+    pub urgency: Urgency,
+    pub topic: Option<Topic>,
+    pub requester: PersonRef,
+    pub submitted_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeetingWithAgenda {
+    #[serde(flatten)]
+    pub meeting: MeetingView,
+    /// Scheduled and proposed requests, urgent first, then by submission time.
+    pub agenda: Vec<AgendaItem>,
+}
+
+/// The meeting and its agenda, for coordinators and the experts of its staff (reads and one
+/// audit row: no transaction, none to hold SQLite's write lock).
+pub async fn agenda(
+    state: &AppState,
+    actor: &Actor,
+    id: &MeetingId,
+) -> Result<MeetingWithAgenda, AppError> {
+    actor.require_any(&[Role::Coordinator, Role::Admin, Role::Expert])?;
+    let sees_all = actor.has_role(Role::Coordinator) || actor.has_role(Role::Admin);
+    let (actor, id) = (actor.clone(), id.to_owned());
+    state
+        .db
+        .run(move |conn| {
+            let meeting = load(conn, &id)?;
+            if !sees_all && !db::meetings::expert_staffs(conn, &actor.id)?.contains(&meeting.staff)
+            {
+                return Err(AppError::NotFound);
+            }
+            let mut rows = db::requests::agenda(conn, &id)?;
+            rows.sort_by_key(|(row, _)| {
+                (
+                    row.urgency != Urgency::Urgent,
+                    row.submitted_at,
+                    row.id.clone(),
+                )
+            });
+            let agenda = rows
+                .into_iter()
+                .map(|(row, name)| AgendaItem {
+                    requester: PersonRef {
+                        id: row.requester_id,
+                        full_name: name,
+                    },
+                    id: row.id,
+                    reference: row.reference,
+                    status: row.status,
+                    urgency: row.urgency,
+                    topic: row.topic,
+                    submitted_at: row.submitted_at.map(|t| t.and_utc()),
+                })
+                .collect();
+            audit::record(
+                conn,
+                &actor.context,
+                "meeting.read",
+                "meeting",
+                Some(&id),
+                Outcome::Allowed,
+            )?;
+            Ok(MeetingWithAgenda { meeting, agenda })
+        })
+        .await
+}
+
+/// Records that the meeting took place: its attendance (and whether the staff's quorum of
+/// specialties was met); the discussed requests become `discussed`, the others scheduled in it
+/// are carried over to the staff's next meeting and their requesters told the new date.
+/// Refused before the meeting's start.
+pub async fn hold(
+    state: &AppState,
+    actor: &Actor,
+    id: &MeetingId,
+    held: HeldBody,
+) -> Result<MeetingView, AppError> {
+    change_planned(
+        state,
+        actor,
+        id,
+        move |conn, meeting, context, public_url| {
+            if meeting.starts_at > db::now() {
+                return Err(AppError::conflict("The meeting has not started yet."));
+            }
+            let sites: Vec<String> = db::network::sites(conn)?
+                .into_iter()
+                .map(|s| s.code)
+                .collect();
+            let mut errors =
+                check_participants(&held.participants, |code| sites.iter().any(|s| s == code));
+            let scheduled = db::requests::scheduled_in(conn, &meeting.id)?;
+            for (i, request_id) in held.discussed.iter().enumerate() {
+                if !scheduled.iter().any(|r| &r.id == request_id) {
+                    errors.push(FieldError::new(
+                        format!("discussed[{i}]"),
+                        "is not scheduled in this meeting",
+                    ));
+                }
+            }
+            AppError::unless_valid(errors)?;
+            let staff = db::network::staff(conn, &meeting.staff_code)?.ok_or(AppError::NotFound)?;
+            let quorum = quorum_met(&held.participants, staff.quorum_specialties);
+            let attendance = serde_json::to_string(&held.participants)?;
+            db::meetings::record_held(conn, &meeting.id, &attendance, quorum, db::now())?;
+            let (discussed, not_reached): (Vec<_>, Vec<_>) = scheduled
+                .into_iter()
+                .partition(|request| held.discussed.contains(&request.id));
+            for request in discussed {
+                Change::new(Transition::HoldMeeting).apply(conn, context, public_url, &request)?;
+            }
+            if !not_reached.is_empty() {
+                let next = next_meeting(conn, &meeting.staff_code, meeting.starts_at, &meeting.id)?
+                    .ok_or_else(|| {
+                        AppError::conflict(
+                            "The staff has no later meeting to carry the other requests over to.",
+                        )
+                    })?;
+                let change = DateChange::CarriedOver;
+                move_to(conn, context, public_url, not_reached, &next, change)?;
+            }
+            audit::record(
+                conn,
+                context,
+                "meeting.held",
+                "meeting",
+                Some(&meeting.id),
+                Outcome::Allowed,
+            )?;
+            load(conn, &meeting.id)
+        },
+    )
+    .await
+}
+
+/// Cancels or moves one planned meeting, or changes its capacity or link. Requesters whose
+/// request is scheduled in it are told the new date.
+pub async fn update(
+    state: &AppState,
+    actor: &Actor,
+    id: &MeetingId,
+    change: UpdateMeetingBody,
+) -> Result<MeetingView, AppError> {
+    actor.require_any(&[Role::Coordinator])?;
+    AppError::unless_valid(change.check())?;
+    change_planned(
+        state,
+        actor,
+        id,
+        move |conn, meeting, context, public_url| {
+            let id = meeting.id.clone();
+            let cancelled = change.status.is_some();
+            db::meetings::update(
+                conn,
+                &id,
+                &db::meetings::MeetingChanges {
+                    starts_at: change.starts_at.map(|t| t.naive_utc()),
+                    capacity: change.capacity,
+                    video_url: change.video_url.clone(),
+                    status: cancelled.then_some(MeetingStatus::Cancelled),
+                },
+            )?;
+            let scheduled = db::requests::scheduled_in(conn, &id)?;
+            if cancelled {
+                if !scheduled.is_empty() {
+                    let next =
+                        next_meeting(conn, &meeting.staff_code, meeting.starts_at, &meeting.id)?
+                            .ok_or_else(|| {
+                                AppError::conflict(
+                                    "The staff has no later meeting to move the requests to.",
+                                )
+                            })?;
+                    let change = DateChange::MeetingCancelled;
+                    move_to(conn, context, public_url, scheduled, &next, change)?;
+                }
+            } else if change.starts_at.is_some() {
+                for request in &scheduled {
+                    let requester = super::workflow::requester_of(conn, request)?;
+                    super::workflow::notify(
+                        conn,
+                        public_url,
+                        request,
+                        &requester,
+                        EmailKind::RequestScheduled,
+                        Some(&id),
+                        DateChange::Moved.template_values(),
+                    )?;
+                }
+            }
+            let action = if cancelled {
+                "meeting.cancel"
+            } else {
+                "meeting.update"
+            };
+            audit::record(
+                conn,
+                context,
+                action,
+                "meeting",
+                Some(&id),
+                Outcome::Allowed,
+            )?;
+            load(conn, &id)
+        },
+    )
+    .await
 }
 
 /// Adds an extraordinary meeting to a staff (for urgent cases).

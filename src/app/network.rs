@@ -9,20 +9,16 @@ use crate::audit::{self, Outcome};
 use crate::db;
 use crate::domain::account::Role;
 use crate::domain::departement;
+use crate::domain::ids::UserId;
+use crate::domain::network::SiteInfo;
+use crate::domain::request_form::Topic;
 use crate::state::AppState;
 
+/// A site, with its distance when asked for the sites nearest a département.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Site {
-    pub code: String,
-    pub name: String,
-    /// `coordinator` | `constituent` | `competence`
-    pub kind: String,
-    pub hospital: String,
-    pub city: String,
-    pub address: String,
-    pub departement: String,
-    pub latitude: f64,
-    pub longitude: f64,
+    #[serde(flatten)]
+    pub site: SiteInfo,
     /// With `?departement=`: distance from that département's prefecture, in km.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub distance_km: Option<f64>,
@@ -43,22 +39,14 @@ pub async fn sites(state: &AppState, departement: Option<&str>) -> Result<Vec<Si
     let rows = state.db.run(db::network::sites).await?;
     let mut sites: Vec<Site> = rows
         .into_iter()
-        .map(|row| Site {
+        .map(|site| Site {
             distance_km: origin.map(|o| {
-                (departement::distance_km(o.latitude, o.longitude, row.latitude, row.longitude)
+                (departement::distance_km(o.latitude, o.longitude, site.latitude, site.longitude)
                     * 10.0)
                     .round()
                     / 10.0
             }),
-            code: row.code,
-            name: row.name,
-            kind: row.kind,
-            hospital: row.hospital,
-            city: row.city,
-            address: row.address,
-            departement: row.departement,
-            latitude: row.latitude,
-            longitude: row.longitude,
+            site,
         })
         .collect();
     if origin.is_some() {
@@ -76,7 +64,8 @@ pub async fn sites(state: &AppState, departement: Option<&str>) -> Result<Vec<Si
 pub struct Staff {
     pub code: String,
     pub name: String,
-    pub topics: Vec<String>,
+    /// The topics of the requests this staff takes.
+    pub topics: Vec<Topic>,
     /// RFC 5545 recurrence rule, in the center's local time.
     pub rrule: String,
     pub dtstart: String,
@@ -126,7 +115,7 @@ pub async fn set_experts(
     state: &AppState,
     actor: &Actor,
     staff_code: &str,
-    mut user_ids: Vec<String>,
+    mut user_ids: Vec<UserId>,
 ) -> Result<StaffExperts, AppError> {
     actor.require_any(&[Role::Admin, Role::Coordinator])?;
     user_ids.sort();

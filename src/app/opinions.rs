@@ -5,11 +5,12 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::workflow::{self, Change, require_status};
+use super::workflow::{self, Change, Tx, require_status};
 use super::{Actor, AppError};
 use crate::audit::{self, Outcome};
 use crate::db::{self, DbConnection};
 use crate::domain::account::Role;
+use crate::domain::ids::RequestId;
 use crate::domain::mail::EmailKind;
 use crate::domain::opinion::{OpinionContent, OpinionStatus, Participant};
 use crate::domain::request_status::{self, RequestStatus, Transition};
@@ -82,13 +83,14 @@ fn opinion_view(
 }
 
 /// The opinion and its versions. A requester sees only delivered versions (not found before).
-pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<OpinionView, AppError> {
+pub async fn get(state: &AppState, actor: &Actor, id: &RequestId) -> Result<OpinionView, AppError> {
     let context = actor.context.clone();
     workflow::on_visible_request(
         state,
         actor,
         id,
         "opinion.read",
+        Tx::Write,
         move |conn, request, access| {
             let delivered_only = !(access.coordinator || access.expert);
             let view = opinion_view(conn, &request, delivered_only)?.ok_or(AppError::NotFound)?;
@@ -111,7 +113,7 @@ pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<OpinionVie
 pub async fn write(
     state: &AppState,
     actor: &Actor,
-    id: &str,
+    id: &RequestId,
     content: OpinionContent,
 ) -> Result<OpinionView, AppError> {
     let caller = actor.clone();
@@ -120,6 +122,7 @@ pub async fn write(
         actor,
         id,
         "opinion.write",
+        Tx::Write,
         move |conn, request, access| {
             if !access.coordinator && !access.expert {
                 return Err(AppError::Forbidden);
@@ -172,7 +175,11 @@ pub async fn write(
 /// Delivers the draft opinion: it is frozen, the request becomes `completed`, and the
 /// requester's e-mail is queued in the same transaction. On a completed request this delivers
 /// an amendment (a new version; the earlier ones are kept) and notifies again.
-pub async fn deliver(state: &AppState, actor: &Actor, id: &str) -> Result<OpinionView, AppError> {
+pub async fn deliver(
+    state: &AppState,
+    actor: &Actor,
+    id: &RequestId,
+) -> Result<OpinionView, AppError> {
     actor.require_any(&[Role::Coordinator])?;
     let (caller, public_url) = (actor.clone(), state.public_url().to_owned());
     workflow::on_visible_request(
@@ -180,6 +187,7 @@ pub async fn deliver(state: &AppState, actor: &Actor, id: &str) -> Result<Opinio
         actor,
         id,
         "opinion.deliver",
+        Tx::Write,
         move |conn, request, _| {
             let draft = db::opinions::versions(conn, &request.id)?
                 .into_iter()

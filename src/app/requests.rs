@@ -10,12 +10,13 @@ use super::views::{
     AttachmentView, MessageView, PersonRef, RequestSummary, RequestView, assemble, parse_form,
     view, view_by,
 };
-use super::workflow::{self, Change, ExpectedVersion, check_version, require_status};
+use super::workflow::{self, Change, ExpectedVersion, Tx, check_version, require_status};
 use super::{Actor, AppError};
 use crate::attachments;
 use crate::audit::{self, Outcome as Audited};
 use crate::db::{self, DbConnection};
 use crate::domain::account::Role;
+use crate::domain::ids::RequestId;
 use crate::domain::mail::EmailKind;
 use crate::domain::request_form::{RequestForm, Topic, Urgency, merge_patch};
 use crate::domain::request_status::{self, RequestStatus, Transition};
@@ -51,7 +52,7 @@ pub async fn create(
     key: Option<String>,
 ) -> Result<Outcome<RequestView>, AppError> {
     actor.require_any(&[Role::Requester])?;
-    let form: RequestForm = crate::http::extract::parse_json(body.to_string().as_bytes())?;
+    let form: RequestForm = super::input::parse_json(body.to_string().as_bytes())?;
     let actor = actor.clone();
     let replay = idempotency::Replay::new(&actor.id, key, "create_request", &body);
     state
@@ -124,7 +125,7 @@ pub async fn create(
 pub async fn update(
     state: &AppState,
     actor: &Actor,
-    id: &str,
+    id: &RequestId,
     patch: serde_json::Value,
     expected: Option<ExpectedVersion>,
 ) -> Result<RequestView, AppError> {
@@ -134,6 +135,7 @@ pub async fn update(
         actor,
         id,
         "request.update",
+        Tx::Write,
         move |conn, request, access| {
             access.require_owner()?;
             check_version(&request, expected)?;
@@ -142,8 +144,7 @@ pub async fn update(
             })?;
             let mut document = serde_json::to_value(parse_form(&request)?)?;
             merge_patch(&mut document, &patch);
-            let form: RequestForm =
-                crate::http::extract::parse_json(document.to_string().as_bytes())?;
+            let form: RequestForm = super::input::parse_json(document.to_string().as_bytes())?;
             AppError::unless_valid(form.check_format(workflow::today(conn)?))?;
             let changes = db::requests::RequestChanges {
                 topic: Some(form.topic),
@@ -180,7 +181,7 @@ pub async fn update(
 pub async fn submit(
     state: &AppState,
     actor: &Actor,
-    id: &str,
+    id: &RequestId,
     expected: Option<ExpectedVersion>,
     key: Option<String>,
 ) -> Result<Outcome<RequestView>, AppError> {
@@ -197,6 +198,7 @@ pub async fn submit(
         actor,
         id,
         "request.submit",
+        Tx::Write,
         move |conn, request, access| {
             access.require_owner()?;
             if let Some(replayed) = replay.find(conn)? {
@@ -225,17 +227,11 @@ pub async fn submit(
                     proposed_id.as_deref(),
                     serde_json::json!({}),
                 )
+                .tell_coordinators(
+                    EmailKind::RequestSubmittedCoordinator,
+                    proposed_id.as_deref(),
+                )
                 .apply(conn, &caller.context, &public_url, &request)?;
-            let coordinators = workflow::coordinators(conn)?;
-            workflow::notify(
-                conn,
-                &public_url,
-                &request,
-                &coordinators,
-                EmailKind::RequestSubmittedCoordinator,
-                proposed_id.as_deref(),
-                serde_json::json!({}),
-            )?;
             let view = view_by(conn, request, &caller)?;
             replay.store(conn, 200, view)
         },
@@ -244,13 +240,18 @@ pub async fn submit(
 }
 
 /// Withdraws a request before its discussion.
-pub async fn withdraw(state: &AppState, actor: &Actor, id: &str) -> Result<RequestView, AppError> {
+pub async fn withdraw(
+    state: &AppState,
+    actor: &Actor,
+    id: &RequestId,
+) -> Result<RequestView, AppError> {
     let (context, public_url) = (actor.context.clone(), state.public_url().to_owned());
     workflow::on_visible_request(
         state,
         actor,
         id,
         "request.withdraw",
+        Tx::Write,
         move |conn, request, access| {
             access.require_owner()?;
             let request =
@@ -264,19 +265,26 @@ pub async fn withdraw(state: &AppState, actor: &Actor, id: &str) -> Result<Reque
 /// The request, with its status, staff, meetings and timeline; not found for anyone but its
 /// requester, the center's coordinators and the experts of its meeting. The audit row is
 /// written (and committed) before anything is shown.
-pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<RequestView, AppError> {
+pub async fn get(state: &AppState, actor: &Actor, id: &RequestId) -> Result<RequestView, AppError> {
     let caller = actor.clone();
-    workflow::read_visible_request(state, actor, id, "request.read", move |conn, request, _| {
-        audit::record(
-            conn,
-            &caller.context,
-            "request.read",
-            "request",
-            Some(&request.id),
-            Audited::Allowed,
-        )?;
-        view_by(conn, request, &caller)
-    })
+    workflow::on_visible_request(
+        state,
+        actor,
+        id,
+        "request.read",
+        Tx::Read,
+        move |conn, request, _| {
+            audit::record(
+                conn,
+                &caller.context,
+                "request.read",
+                "request",
+                Some(&request.id),
+                Audited::Allowed,
+            )?;
+            view_by(conn, request, &caller)
+        },
+    )
     .await
 }
 
@@ -334,7 +342,7 @@ pub async fn list(
 pub async fn messages(
     state: &AppState,
     actor: &Actor,
-    id: &str,
+    id: &RequestId,
     page: pagination::PageRequest,
 ) -> Result<Page<MessageView>, AppError> {
     let limit = page.limit()?;
@@ -345,10 +353,9 @@ pub async fn messages(
         actor,
         id,
         "message.read",
+        Tx::Write,
         move |conn, request, access| {
-            if !access.owner && !access.coordinator {
-                return Err(AppError::Forbidden);
-            }
+            access.require_party()?;
             audit::record(
                 conn,
                 &context,
@@ -401,7 +408,7 @@ pub(crate) fn insert_message(
 pub async fn post_message(
     state: &AppState,
     actor: &Actor,
-    id: &str,
+    id: &RequestId,
     text: String,
 ) -> Result<MessageView, AppError> {
     checked_message(&text, "body")?;
@@ -411,10 +418,9 @@ pub async fn post_message(
         actor,
         id,
         "message.create",
+        Tx::Write,
         move |conn, request, access| {
-            if !access.owner && !access.coordinator {
-                return Err(AppError::Forbidden);
-            }
+            access.require_party()?;
             let role = if access.owner {
                 Role::Requester
             } else {
@@ -430,22 +436,9 @@ pub async fn post_message(
                 Audited::Allowed,
             )?;
             if access.owner && request.status == RequestStatus::NeedsInfo {
-                let request = Change::new(Transition::Answer).apply(
-                    conn,
-                    &caller.context,
-                    &public_url,
-                    &request,
-                )?;
-                let coordinators = workflow::coordinators(conn)?;
-                workflow::notify(
-                    conn,
-                    &public_url,
-                    &request,
-                    &coordinators,
-                    EmailKind::RequesterAnswered,
-                    None,
-                    serde_json::json!({}),
-                )?;
+                Change::new(Transition::Answer)
+                    .tell_coordinators(EmailKind::RequesterAnswered, None)
+                    .apply(conn, &caller.context, &public_url, &request)?;
             }
             Ok(MessageView::new(
                 row,
@@ -466,16 +459,17 @@ pub async fn post_message(
 pub async fn upload_attachment(
     state: &AppState,
     actor: &Actor,
-    id: &str,
+    id: &RequestId,
     announced: Option<u64>,
     payload: &mut Multipart,
 ) -> Result<AttachmentView, AppError> {
     let storage = &state.settings.storage;
-    let already = workflow::read_visible_request(
+    let already = workflow::on_visible_request(
         state,
         actor,
         id,
         "attachment.create",
+        Tx::Read,
         |conn, request, access| {
             access.require_owner()?;
             require_status(&request, &request_status::ACCEPTS_ATTACHMENTS, |status| {
@@ -501,7 +495,7 @@ pub async fn upload_attachment(
         .ok_or_else(|| AppError::invalid("file", "is required (multipart field `file`)"))?;
     let row = db::attachments::AttachmentRow {
         id: attachment_id.clone(),
-        request_id: id.to_owned(),
+        request_id: id.to_string(),
         uploaded_by: actor.id.clone(),
         filename: received.filename,
         content_type: received.content_type.to_owned(),
@@ -542,7 +536,7 @@ pub struct AttachmentFile {
 pub async fn download_attachment(
     state: &AppState,
     actor: &Actor,
-    request_id: &str,
+    request_id: &RequestId,
     attachment_id: &str,
 ) -> Result<AttachmentFile, AppError> {
     let (context, attachment_id) = (actor.context.clone(), attachment_id.to_owned());
@@ -551,6 +545,7 @@ pub async fn download_attachment(
         actor,
         request_id,
         "attachment.read",
+        Tx::Write,
         move |conn, request, _| {
             let attachment = db::attachments::find(conn, &request.id, &attachment_id)?
                 .ok_or(AppError::NotFound)?;

@@ -5,13 +5,14 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::context::Profile;
 use super::{Actor, AppError, RequestContext};
 use crate::audit::{self, Outcome};
 use crate::auth::second_factor::{self, Accept};
 use crate::auth::{Amr, hash_token, new_opaque_token, password_hash};
 use crate::db::tokens::RefreshSpend;
 use crate::db::{self, DbConnection};
-use crate::domain::account::{AccountStatus, Language, Role};
+use crate::domain::account::AccountStatus;
 use crate::domain::email_address::EmailAddress;
 use crate::state::AppState;
 
@@ -119,16 +120,7 @@ pub async fn login(
     let password_ok =
         password_hash::verify(password, user.as_ref().map(|u| u.password_hash.clone())).await?;
     let Some(user) = user.filter(|user| password_ok && user.status == AccountStatus::Active) else {
-        state
-            .throttle
-            .record_failure(&account, context.client_key());
-        state
-            .db
-            .write(move |conn| {
-                audit::record(conn, &context, "auth.login", "user", None, Outcome::Denied)
-            })
-            .await?;
-        return Err(AppError::Unauthorized);
+        return refuse(state, &account, context, "auth.login", |_| Ok(())).await;
     };
     state.throttle.record_success(&account);
     let app = state.clone();
@@ -216,21 +208,27 @@ pub async fn login_second_factor(
         state.throttle.record_success(&account);
         return Ok(pair);
     }
-    state
-        .throttle
-        .record_failure(&account, context.client_key());
+    refuse(state, &account, context, "auth.login_mfa", move |conn| {
+        db::mfa::record_challenge_failure(conn, &token_hash)
+    })
+    .await
+}
+
+/// A refused sign-in step: it counts against the account's throttle, `also` and its audit
+/// row are written, and the caller is answered unauthorized.
+async fn refuse<T>(
+    state: &AppState,
+    account: &str,
+    context: RequestContext,
+    action: &'static str,
+    also: impl FnOnce(&mut DbConnection) -> db::DbResult<()> + Send + 'static,
+) -> Result<T, AppError> {
+    state.throttle.record_failure(account, context.client_key());
     state
         .db
         .write(move |conn| {
-            db::mfa::record_challenge_failure(conn, &token_hash)?;
-            audit::record(
-                conn,
-                &context,
-                "auth.login_mfa",
-                "user",
-                None,
-                Outcome::Denied,
-            )
+            also(conn)?;
+            audit::record(conn, &context, action, "user", None, Outcome::Denied)
         })
         .await?;
     Err(AppError::Unauthorized)
@@ -312,16 +310,11 @@ pub async fn logout(state: &AppState, actor: &Actor, refresh_token: &str) -> Res
         .await
 }
 
+/// The signed-in user: their profile and the state of their second factor.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Me {
-    pub id: String,
-    pub email: String,
-    pub full_name: String,
-    pub rpps: String,
-    pub specialty: String,
-    pub roles: Vec<Role>,
-    pub site_code: Option<String>,
-    pub language: Language,
+    #[serde(flatten)]
+    pub profile: Profile,
     pub mfa: MfaStatus,
 }
 
@@ -358,18 +351,11 @@ pub async fn me(state: &AppState, actor: Actor) -> Result<Me, AppError> {
         })
         .await?;
     Ok(Me {
-        id: actor.id,
-        email: actor.email,
-        full_name: actor.full_name,
-        rpps: actor.rpps,
-        specialty: actor.specialty,
-        roles: actor.roles,
-        site_code: actor.site_code,
-        language: actor.language,
         mfa: MfaStatus {
             enrolled: actor.second_factor_enrolled,
             required,
             session_verified: actor.session_has_second_factor,
         },
+        profile: actor.profile,
     })
 }

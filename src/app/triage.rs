@@ -3,10 +3,11 @@
 
 use super::requests::{checked_message, checked_reason, insert_message};
 use super::views::{RequestView, view};
-use super::workflow::{self, Change};
+use super::workflow::{self, Change, Tx};
 use super::{Actor, AppError};
 use crate::db;
 use crate::domain::account::Role;
+use crate::domain::ids::{MeetingId, RequestId};
 use crate::domain::mail::{DateChange, EmailKind};
 use crate::domain::meeting::MeetingStatus;
 use crate::domain::request_form::Urgency;
@@ -22,8 +23,8 @@ pub const MAX_REASON_CHARS: usize = 2_000;
 pub async fn schedule(
     state: &AppState,
     actor: &Actor,
-    id: &str,
-    meeting_id: String,
+    id: &RequestId,
+    meeting_id: MeetingId,
     allow_over_capacity: bool,
 ) -> Result<RequestView, AppError> {
     actor.require_any(&[Role::Coordinator])?;
@@ -33,6 +34,7 @@ pub async fn schedule(
         actor,
         id,
         "request.schedule",
+        Tx::Write,
         move |conn, request, _| {
             let meeting = db::meetings::lock(conn, &meeting_id)?
                 .ok_or_else(|| AppError::invalid("meeting_id", "is not a meeting"))?;
@@ -89,7 +91,7 @@ pub async fn schedule(
 pub async fn request_info(
     state: &AppState,
     actor: &Actor,
-    id: &str,
+    id: &RequestId,
     message: String,
 ) -> Result<RequestView, AppError> {
     actor.require_any(&[Role::Coordinator])?;
@@ -100,6 +102,7 @@ pub async fn request_info(
         actor,
         id,
         "request.request_info",
+        Tx::Write,
         move |conn, request, _| {
             let request = Change::new(Transition::RequestInfo)
                 .tell_requester(EmailKind::InfoRequested, None, serde_json::json!({}))
@@ -115,7 +118,7 @@ pub async fn request_info(
 pub async fn reject(
     state: &AppState,
     actor: &Actor,
-    id: &str,
+    id: &RequestId,
     reason: &str,
 ) -> Result<RequestView, AppError> {
     actor.require_any(&[Role::Coordinator])?;
@@ -127,6 +130,7 @@ pub async fn reject(
         actor,
         id,
         "request.reject",
+        Tx::Write,
         move |conn, request, _| {
             let request = Change::new(Transition::Reject)
                 .setting(db::requests::RequestChanges {

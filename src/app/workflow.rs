@@ -12,6 +12,7 @@ use crate::db::network::StaffRow;
 use crate::db::requests::{RequestChanges, RequestRow};
 use crate::db::{self, DbConnection};
 use crate::domain::account::Role;
+use crate::domain::ids::RequestId;
 use crate::domain::mail::EmailKind;
 use crate::domain::request_form::{Topic, Urgency};
 use crate::domain::request_status::{self, RequestStatus, Transition};
@@ -32,6 +33,16 @@ pub struct Access {
 impl Access {
     pub fn can_see(self) -> bool {
         self.owner || self.coordinator || self.expert
+    }
+
+    /// Forbidden unless the caller is a party to the request's thread: its requester or a
+    /// coordinator (experts read the file, not the conversation).
+    pub fn require_party(self) -> Result<(), AppError> {
+        if self.owner || self.coordinator {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
     }
 
     /// Forbidden unless the caller owns the request.
@@ -95,51 +106,40 @@ fn visible(
     Ok(Err(AppError::NotFound))
 }
 
-/// Runs a use case on a request the caller may see, in one write transaction: the request is
-/// read once, there. A refusal commits only its audit row; any error of `f` rolls back
-/// everything `f` wrote.
+/// How a use case on a request reaches the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tx {
+    /// One write transaction: everything commits together or not at all.
+    Write,
+    /// Reads on one connection with no transaction (the audit row commits on its own, and
+    /// SQLite's write lock is not taken).
+    Read,
+}
+
+/// Runs a use case on a request the caller may see: the request is read once, there. Anyone
+/// who may not see it is answered "not found" and only the audit row of the refusal commits;
+/// with [`Tx::Write`] any error of `f` rolls back everything `f` wrote.
 pub async fn on_visible_request<T, F>(
     state: &AppState,
     actor: &Actor,
-    id: &str,
+    id: &RequestId,
     action: &'static str,
+    tx: Tx,
     f: F,
 ) -> Result<T, AppError>
 where
     F: FnOnce(&mut DbConnection, RequestRow, Access) -> Result<T, AppError> + Send + 'static,
     T: Send + 'static,
 {
-    let (actor, id) = (actor.clone(), id.to_owned());
-    state
-        .db
-        .write(move |conn| match visible(conn, &actor, &id, action)? {
-            Ok((request, access)) => f(conn, request, access).map(Ok),
-            Err(refused) => Ok(Err(refused)),
-        })
-        .await?
-}
-
-/// [`on_visible_request`] for reads: one connection, no transaction (the audit row of the
-/// read, or of its refusal, commits on its own).
-pub async fn read_visible_request<T, F>(
-    state: &AppState,
-    actor: &Actor,
-    id: &str,
-    action: &'static str,
-    f: F,
-) -> Result<T, AppError>
-where
-    F: FnOnce(&mut DbConnection, RequestRow, Access) -> Result<T, AppError> + Send + 'static,
-    T: Send + 'static,
-{
-    let (actor, id) = (actor.clone(), id.to_owned());
-    state
-        .db
-        .run(move |conn| {
-            let (request, access) = visible(conn, &actor, &id, action)??;
-            f(conn, request, access)
-        })
-        .await
+    let (actor, id) = (actor.clone(), id.clone());
+    let job = move |conn: &mut DbConnection| match visible(conn, &actor, &id, action)? {
+        Ok((request, access)) => f(conn, request, access).map(Ok),
+        Err(refused) => Ok(Err(refused)),
+    };
+    match tx {
+        Tx::Write => state.db.write(job).await?,
+        Tx::Read => state.db.run(job).await?,
+    }
 }
 
 /// The version a client expects: `If-Match` (precondition failed when stale) or a `version`
@@ -184,7 +184,15 @@ pub struct Change {
     transition: Transition,
     changes: RequestChanges,
     note: Option<String>,
-    tell: Option<(EmailKind, Option<String>, serde_json::Value)>,
+    tell: Vec<Tell>,
+}
+
+/// An e-mail a change sends: to whom, which, about which meeting, with which template values.
+struct Tell {
+    coordinators: bool,
+    kind: EmailKind,
+    meeting_id: Option<String>,
+    extra: serde_json::Value,
 }
 
 impl Change {
@@ -193,7 +201,7 @@ impl Change {
             transition,
             changes: RequestChanges::default(),
             note: None,
-            tell: None,
+            tell: Vec::new(),
         }
     }
 
@@ -217,14 +225,30 @@ impl Change {
         meeting_id: Option<&str>,
         extra: serde_json::Value,
     ) -> Change {
-        self.tell = Some((kind, meeting_id.map(str::to_owned), extra));
+        self.tell.push(Tell {
+            coordinators: false,
+            kind,
+            meeting_id: meeting_id.map(str::to_owned),
+            extra,
+        });
+        self
+    }
+
+    /// E-mails the center's coordinators `kind` about the change.
+    pub fn tell_coordinators(mut self, kind: EmailKind, meeting_id: Option<&str>) -> Change {
+        self.tell.push(Tell {
+            coordinators: true,
+            kind,
+            meeting_id: meeting_id.map(str::to_owned),
+            extra: serde_json::json!({}),
+        });
         self
     }
 
     /// Applies the transition through the state machine, guarded by the status and version
     /// read (a conflict naming the current status when it is not allowed, or someone changed
     /// the request first), writes the timeline entry and the audit row, and queues the
-    /// requester's e-mail. Answers the request as it now is.
+    /// e-mails. Answers the request as it now is.
     pub fn apply(
         self,
         conn: &mut DbConnection,
@@ -268,16 +292,20 @@ impl Change {
             Some(&request.id),
             Outcome::Allowed,
         )?;
-        if let Some((kind, meeting_id, extra)) = tell {
-            let requester = requester_of(conn, &updated)?;
+        for tell in tell {
+            let recipients = if tell.coordinators {
+                coordinators(conn)?
+            } else {
+                requester_of(conn, &updated)?
+            };
             notify(
                 conn,
                 public_url,
                 &updated,
-                &requester,
-                kind,
-                meeting_id.as_deref(),
-                extra,
+                &recipients,
+                tell.kind,
+                tell.meeting_id.as_deref(),
+                tell.extra,
             )?;
         }
         Ok(updated)

@@ -8,9 +8,10 @@ use super::DbResult;
 use super::DbConnection;
 use super::schema::{audit_chain, audit_log};
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+/// What happened: the row as written, before it is sealed into the chain.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = audit_log)]
-pub struct AuditRow {
+pub struct AuditEntry {
     pub id: String,
     pub at: NaiveDateTime,
     pub actor_id: Option<String>,
@@ -20,26 +21,20 @@ pub struct AuditRow {
     pub outcome: String,
     pub client_addr: Option<String>,
     pub correlation_id: Option<String>,
+}
+
+/// An entry with its place in the hash chain (`None` until sealed).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = audit_log)]
+pub struct AuditRow {
+    #[diesel(embed)]
+    pub entry: AuditEntry,
     pub seq: Option<i64>,
     pub prev_hash: Option<String>,
     pub hash: Option<String>,
 }
 
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = audit_log)]
-pub struct NewAuditEntry {
-    pub id: String,
-    pub at: NaiveDateTime,
-    pub actor_id: Option<String>,
-    pub action: String,
-    pub entity_type: String,
-    pub entity_id: Option<String>,
-    pub outcome: String,
-    pub client_addr: Option<String>,
-    pub correlation_id: Option<String>,
-}
-
-pub fn insert(conn: &mut DbConnection, entry: &NewAuditEntry) -> DbResult<()> {
+pub fn insert(conn: &mut DbConnection, entry: &AuditEntry) -> DbResult<()> {
     diesel::insert_into(audit_log::table)
         .values(entry)
         .execute(conn)?;
@@ -58,9 +53,13 @@ pub struct AuditFilter {
 }
 
 /// A page of the trail, newest first.
-pub fn list(conn: &mut DbConnection, filter: &AuditFilter, limit: i64) -> DbResult<Vec<AuditRow>> {
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &AuditFilter,
+    limit: i64,
+) -> DbResult<Vec<AuditEntry>> {
     let mut query = audit_log::table
-        .select(AuditRow::as_select())
+        .select(AuditEntry::as_select())
         .order((audit_log::at.desc(), audit_log::id.desc()))
         .limit(limit)
         .into_boxed();

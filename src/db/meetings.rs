@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbResult;
+use crate::domain::ids::UserId;
 use crate::domain::meeting::MeetingStatus;
 use crate::domain::request_status;
 
@@ -218,7 +219,7 @@ pub fn staff_expert_ids(conn: &mut DbConnection, staff: &str) -> DbResult<Vec<St
 pub fn set_staff_experts(
     conn: &mut DbConnection,
     staff: &str,
-    user_ids: &[String],
+    user_ids: &[UserId],
 ) -> DbResult<()> {
     diesel::delete(staff_experts::table.filter(staff_experts::staff_code.eq(staff)))
         .execute(conn)?;
@@ -226,7 +227,7 @@ pub fn set_staff_experts(
         diesel::insert_into(staff_experts::table)
             .values((
                 staff_experts::staff_code.eq(staff),
-                staff_experts::user_id.eq(user_id),
+                staff_experts::user_id.eq(user_id.as_str()),
             ))
             .execute(conn)?;
     }

@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbResult;
+use crate::domain::network::SiteInfo;
 
 use super::DbConnection;
 use super::schema::{centers, sites, staffs};
@@ -14,21 +15,6 @@ pub struct CenterRow {
     pub code: String,
     pub name: String,
     pub time_zone: String,
-}
-
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = sites)]
-pub struct SiteRow {
-    pub code: String,
-    pub center_code: String,
-    pub name: String,
-    pub kind: String,
-    pub hospital: String,
-    pub city: String,
-    pub address: String,
-    pub departement: String,
-    pub latitude: f64,
-    pub longitude: f64,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
@@ -54,7 +40,7 @@ pub struct StaffRow {
 pub fn upsert(
     conn: &mut DbConnection,
     center: &CenterRow,
-    site_rows: &[SiteRow],
+    sites_of_center: &[SiteInfo],
     staff_rows: &[StaffRow],
 ) -> DbResult<()> {
     if diesel::update(centers::table.find(&center.code))
@@ -66,14 +52,28 @@ pub fn upsert(
             .values(center)
             .execute(conn)?;
     }
-    for site in site_rows {
+    for site in sites_of_center {
+        let columns = (
+            sites::name.eq(&site.name),
+            sites::kind.eq(&site.kind),
+            sites::hospital.eq(&site.hospital),
+            sites::city.eq(&site.city),
+            sites::address.eq(&site.address),
+            sites::departement.eq(&site.departement),
+            sites::latitude.eq(site.latitude),
+            sites::longitude.eq(site.longitude),
+        );
         if diesel::update(sites::table.find(&site.code))
-            .set(site)
+            .set(columns)
             .execute(conn)?
             == 0
         {
             diesel::insert_into(sites::table)
-                .values(site)
+                .values((
+                    sites::code.eq(&site.code),
+                    sites::center_code.eq(&center.code),
+                    columns,
+                ))
                 .execute(conn)?;
         }
     }
@@ -91,11 +91,51 @@ pub fn upsert(
     Ok(())
 }
 
-pub fn sites(conn: &mut DbConnection) -> DbResult<Vec<SiteRow>> {
-    Ok(sites::table
-        .select(SiteRow::as_select())
+/// The sites of the network, by code.
+pub fn sites(conn: &mut DbConnection) -> DbResult<Vec<SiteInfo>> {
+    type Columns = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        f64,
+        f64,
+    );
+    let rows: Vec<Columns> = sites::table
+        .select((
+            sites::code,
+            sites::name,
+            sites::kind,
+            sites::hospital,
+            sites::city,
+            sites::address,
+            sites::departement,
+            sites::latitude,
+            sites::longitude,
+        ))
         .order(sites::code)
-        .load(conn)?)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(code, name, kind, hospital, city, address, departement, latitude, longitude)| {
+                SiteInfo {
+                    code,
+                    name,
+                    kind,
+                    hospital,
+                    city,
+                    address,
+                    departement,
+                    latitude,
+                    longitude,
+                }
+            },
+        )
+        .collect())
 }
 
 pub fn site_exists(conn: &mut DbConnection, code: &str) -> DbResult<bool> {

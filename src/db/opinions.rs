@@ -40,6 +40,29 @@ pub fn insert(conn: &mut DbConnection, opinion: &OpinionRow) -> DbResult<()> {
     Ok(())
 }
 
+/// What a change of a draft sets (`None` leaves a column as it is).
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = opinions)]
+struct DraftChanges<'a> {
+    status: Option<OpinionStatus>,
+    content: Option<&'a str>,
+    author_id: Option<&'a str>,
+    validated_by: Option<&'a str>,
+    delivered_at: Option<NaiveDateTime>,
+    updated_at: Option<NaiveDateTime>,
+}
+
+/// Changes a version only while it is a draft; zero rows once it is not.
+fn change_draft(conn: &mut DbConnection, id: &str, changes: &DraftChanges<'_>) -> DbResult<usize> {
+    Ok(diesel::update(
+        opinions::table
+            .find(id)
+            .filter(opinions::status.eq(OpinionStatus::Draft)),
+    )
+    .set(changes)
+    .execute(conn)?)
+}
+
 /// Replaces the content of a draft; zero rows if it is no longer a draft.
 pub fn update_draft(
     conn: &mut DbConnection,
@@ -48,17 +71,13 @@ pub fn update_draft(
     author_id: &str,
     now: NaiveDateTime,
 ) -> DbResult<usize> {
-    Ok(diesel::update(
-        opinions::table
-            .find(id)
-            .filter(opinions::status.eq(OpinionStatus::Draft)),
-    )
-    .set((
-        opinions::content.eq(content),
-        opinions::author_id.eq(author_id),
-        opinions::updated_at.eq(now),
-    ))
-    .execute(conn)?)
+    let changes = DraftChanges {
+        content: Some(content),
+        author_id: Some(author_id),
+        updated_at: Some(now),
+        ..Default::default()
+    };
+    change_draft(conn, id, &changes)
 }
 
 /// Freezes a draft; zero rows if it was not a draft.
@@ -68,16 +87,12 @@ pub fn deliver(
     validated_by: &str,
     now: NaiveDateTime,
 ) -> DbResult<usize> {
-    Ok(diesel::update(
-        opinions::table
-            .find(id)
-            .filter(opinions::status.eq(OpinionStatus::Draft)),
-    )
-    .set((
-        opinions::status.eq(OpinionStatus::Delivered),
-        opinions::validated_by.eq(validated_by),
-        opinions::delivered_at.eq(now),
-        opinions::updated_at.eq(now),
-    ))
-    .execute(conn)?)
+    let changes = DraftChanges {
+        status: Some(OpinionStatus::Delivered),
+        validated_by: Some(validated_by),
+        delivered_at: Some(now),
+        updated_at: Some(now),
+        ..Default::default()
+    };
+    change_draft(conn, id, &changes)
 }

@@ -99,70 +99,59 @@ pub fn local_date(
     let local = starts_at.and_utc().with_timezone(&time_zone);
     let weekday = local.weekday().num_days_from_monday() as usize;
     let month = local.month0() as usize;
-    match language {
-        Language::Fr => {
-            const DAYS: [&str; 7] = [
-                "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
-            ];
-            const MONTHS: [&str; 12] = [
-                "janvier",
-                "février",
-                "mars",
-                "avril",
-                "mai",
-                "juin",
-                "juillet",
-                "août",
-                "septembre",
-                "octobre",
-                "novembre",
-                "décembre",
-            ];
-            format!(
-                "{} {} {} {} à {:02}:{:02}",
-                DAYS[weekday],
-                local.day(),
-                MONTHS[month],
-                local.year(),
-                local.hour(),
-                local.minute()
-            )
-        }
-        Language::En => {
-            const DAYS: [&str; 7] = [
-                "Monday",
-                "Tuesday",
-                "Wednesday",
-                "Thursday",
-                "Friday",
-                "Saturday",
-                "Sunday",
-            ];
-            const MONTHS: [&str; 12] = [
-                "January",
-                "February",
-                "March",
-                "April",
-                "May",
-                "June",
-                "July",
-                "August",
-                "September",
-                "October",
-                "November",
-                "December",
-            ];
-            format!(
-                "{} {} {} {} at {:02}:{:02}",
-                DAYS[weekday],
-                local.day(),
-                MONTHS[month],
-                local.year(),
-                local.hour(),
-                local.minute()
-            )
-        }
-    }
+    const FR_DAYS: [&str; 7] = [
+        "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+    ];
+    const FR_MONTHS: [&str; 12] = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ];
+    const EN_DAYS: [&str; 7] = [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ];
+    const EN_MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let (days, months, at) = match language {
+        Language::Fr => (FR_DAYS, FR_MONTHS, "à"),
+        Language::En => (EN_DAYS, EN_MONTHS, "at"),
+    };
+    format!(
+        "{} {} {} {} {at} {:02}:{:02}",
+        days[weekday],
+        local.day(),
+        months[month],
+        local.year(),
+        local.hour(),
+        local.minute()
+    )
 }
 
 #[cfg(test)]

@@ -97,14 +97,16 @@ fn authenticate(req: &HttpRequest) -> impl Future<Output = Result<CurrentUser, A
         roles.sort();
         Ok(CurrentUser {
             context: context.with_actor(&user.id),
-            id: user.id,
-            email: user.email,
-            full_name: user.full_name,
-            rpps: user.rpps,
-            specialty: user.specialty,
-            roles,
-            site_code: user.site_code,
-            language: user.language,
+            profile: crate::app::context::Profile {
+                id: user.id,
+                email: user.email,
+                full_name: user.full_name,
+                rpps: user.rpps,
+                specialty: user.specialty,
+                roles,
+                site_code: user.site_code,
+                language: user.language,
+            },
             second_factor_enrolled: user.totp_enabled_at.is_some(),
             session_has_second_factor,
         })

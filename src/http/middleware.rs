@@ -63,42 +63,37 @@ pub async fn around_every_request(
     let span = tracing::info_span!("http", request_id = %request_id, %method, %path);
     let started = Instant::now();
 
-    if method == actix_web::http::Method::TRACE {
-        let (req, _) = req.into_parts();
-        let response = problem_response(
+    // Answered here, before any route: TRACE, and a CORS preflight from an allowed origin.
+    let early = if method == actix_web::http::Method::TRACE {
+        Some(problem_response(
             actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
             "method-not-allowed",
             "TRACE is not allowed.".into(),
-        );
-        return finish(
-            ServiceResponse::new(req, response),
-            &request_id,
-            &policy,
-            &span,
-            started,
-            0,
-            metrics.as_deref(),
-        );
-    }
-
-    if method == actix_web::http::Method::OPTIONS
+        ))
+    } else if method == actix_web::http::Method::OPTIONS
         && policy.cors_origin.is_some()
         && req
             .headers()
             .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
     {
+        Some(
+            actix_web::HttpResponse::NoContent()
+                .insert_header((
+                    header::ACCESS_CONTROL_ALLOW_METHODS,
+                    "GET, POST, PUT, PATCH, DELETE",
+                ))
+                .insert_header((
+                    header::ACCESS_CONTROL_ALLOW_HEADERS,
+                    "authorization, content-type, if-match, idempotency-key, x-request-id",
+                ))
+                .insert_header((header::ACCESS_CONTROL_MAX_AGE, "600"))
+                .finish(),
+        )
+    } else {
+        None
+    };
+    if let Some(response) = early {
         let (req, _) = req.into_parts();
-        let response = actix_web::HttpResponse::NoContent()
-            .insert_header((
-                header::ACCESS_CONTROL_ALLOW_METHODS,
-                "GET, POST, PUT, PATCH, DELETE",
-            ))
-            .insert_header((
-                header::ACCESS_CONTROL_ALLOW_HEADERS,
-                "authorization, content-type, if-match, idempotency-key, x-request-id",
-            ))
-            .insert_header((header::ACCESS_CONTROL_MAX_AGE, "600"))
-            .finish();
         return finish(
             ServiceResponse::new(req, response),
             &request_id,
@@ -309,8 +304,7 @@ fn problem_for_bare_errors(response: ServiceResponse<BoxBody>) -> ServiceRespons
 pub async fn no_route(req: actix_web::HttpRequest) -> actix_web::HttpResponse {
     static ROUTES: std::sync::LazyLock<Vec<(actix_web::dev::ResourceDef, Vec<String>)>> =
         std::sync::LazyLock::new(|| {
-            use utoipa::OpenApi;
-            crate::openapi::ApiDoc::openapi()
+            crate::openapi::build()
                 .paths
                 .paths
                 .iter()

@@ -9,4 +9,3 @@ pub mod idempotency;
 pub mod middleware;
 pub mod problem;
 pub mod request_context;
-pub mod strict_json;

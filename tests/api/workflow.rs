@@ -13,6 +13,7 @@ use crate::support::forms::{meeting_record, opinion, request_form};
 use crate::support::smtp::ReceivedMail;
 
 on_both_backends!(
+    a_stored_status_the_domain_does_not_know_is_refused_not_shown,
     the_whole_story_from_draft_to_delivered_opinion,
     submission_lists_every_missing_field,
     forbidden_transitions_answer_409_with_the_current_status,
@@ -1009,4 +1010,33 @@ async fn reseeding_the_network_updates_staffs_and_keeps_meetings(backend: Backen
         "nothing generated twice"
     );
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM sites").await, 25);
+}
+
+/// Rows hold the domain's statuses: a value written behind the service's back (no status the
+/// state machine knows) fails the read with a 500, in the read and in the list alike, instead
+/// of being shown or guessed.
+async fn a_stored_status_the_domain_does_not_know_is_refused_not_shown(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let pair = app.register_and_login("typed@chu.fr", &rpps(77)).await;
+    let token = pair["access_token"].as_str().unwrap();
+    let id = app.draft(request_form("typed"), token).await.id();
+    app.execute(&format!(
+        "UPDATE requests SET status = 'on_hold' WHERE id = '{id}'"
+    ))
+    .await;
+    for answer in [
+        app.get_request(&id, token).await,
+        app.get("/api/v1/requests", Some(token)).await,
+    ] {
+        assert_eq!(answer.status, 500, "{:?}", answer.body);
+        assert_eq!(answer.body["type"], "/problems/internal-error");
+        assert!(!answer.text.contains("on_hold"), "{}", answer.text);
+    }
+    app.execute(&format!(
+        "UPDATE requests SET status = 'draft' WHERE id = '{id}'"
+    ))
+    .await;
+    let read = app.get_request(&id, token).await;
+    assert_eq!(read.status, 200, "{:?}", read.body);
+    assert_eq!(read.body["status"], "draft");
 }

@@ -492,7 +492,7 @@ struct Generator {
 impl Generator {
     fn audit(&mut self, at: NaiveDateTime, actor: &str, action: &str, entity_type: &str, entity: &str) {
         let (seq, prev) = &self.chain;
-        let row = db::audit::AuditRow {
+        let row = db::audit::AuditEntry {
             id: id_at(&mut self.rng, at),
             at,
             actor_id: Some(actor.to_owned()),
@@ -502,9 +502,6 @@ impl Generator {
             outcome: "allowed".to_owned(),
             client_addr: Some(format!("10.{}.{}.{}", self.rng.random_range(0..4), self.rng.random_range(0..255), self.rng.random_range(1..255))),
             correlation_id: Some(uuid_v4(&mut self.rng)),
-            seq: None,
-            prev_hash: None,
-            hash: None,
         };
         let seq = seq + 1;
         let hash = consilium::audit::chain_hash(seq, prev, &row);
@@ -560,7 +557,7 @@ impl Generator {
             let sent = at + Duration::milliseconds(self.rng.random_range(300..4_000));
             self.batch.outbox.push(OutboxIns {
                 id: id_at(&mut self.rng, at),
-                kind: email.kind,
+                kind: email.kind.as_str().to_owned(),
                 recipient: email.recipient,
                 subject: email.subject,
                 body_text: email.body_text,

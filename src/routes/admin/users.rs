@@ -6,6 +6,7 @@ use crate::app::admin::UserView;
 use crate::app::pagination::{Page, PageRequest};
 use crate::app::{self, AppError};
 use crate::domain::account::{AccountStatus, Role};
+use crate::domain::ids::UserId;
 use crate::http::current_user::CurrentUser;
 use crate::http::extract::{Json, Query};
 use crate::state::AppState;
@@ -51,7 +52,13 @@ pub async fn set_user_roles(
     path: web::Path<String>,
     body: Json<RolesBody>,
 ) -> Result<HttpResponse, AppError> {
-    let updated = app::admin::set_roles(&state, &user, &path, body.into_inner().roles).await?;
+    let updated = app::admin::set_roles(
+        &state,
+        &user,
+        &UserId::from(path.into_inner()),
+        body.into_inner().roles,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(updated))
 }
 
@@ -76,6 +83,12 @@ pub async fn update_user(
     path: web::Path<String>,
     body: Json<UpdateUserBody>,
 ) -> Result<HttpResponse, AppError> {
-    let updated = app::admin::set_status(&state, &user, &path, body.into_inner().status).await?;
+    let updated = app::admin::set_status(
+        &state,
+        &user,
+        &UserId::from(path.into_inner()),
+        body.into_inner().status,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(updated))
 }

@@ -2,6 +2,7 @@ use actix_web::{HttpResponse, get, web};
 
 use crate::app::meetings::MeetingWithAgenda;
 use crate::app::{self, AppError};
+use crate::domain::ids::MeetingId;
 use crate::http::current_user::CurrentUser;
 use crate::state::AppState;
 
@@ -17,6 +18,6 @@ pub async fn get_meeting(
     user: CurrentUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let view = app::meetings::agenda(&state, &user, &path).await?;
+    let view = app::meetings::agenda(&state, &user, &MeetingId::from(path.into_inner())).await?;
     Ok(HttpResponse::Ok().json(view))
 }

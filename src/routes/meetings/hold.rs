@@ -2,6 +2,7 @@ use actix_web::{HttpResponse, post, web};
 
 use crate::app::meetings::{HeldBody, MeetingView};
 use crate::app::{self, AppError};
+use crate::domain::ids::MeetingId;
 use crate::http::current_user::CurrentUser;
 use crate::http::extract::Json;
 use crate::state::AppState;
@@ -24,6 +25,12 @@ pub async fn hold_meeting(
     path: web::Path<String>,
     body: Json<HeldBody>,
 ) -> Result<HttpResponse, AppError> {
-    let view = app::meetings::hold(&state, &user, &path, body.into_inner()).await?;
+    let view = app::meetings::hold(
+        &state,
+        &user,
+        &MeetingId::from(path.into_inner()),
+        body.into_inner(),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(view))
 }

@@ -2,6 +2,7 @@ use actix_web::{HttpResponse, patch, web};
 
 use crate::app::meetings::{MeetingView, UpdateMeetingBody};
 use crate::app::{self, AppError};
+use crate::domain::ids::MeetingId;
 use crate::http::current_user::CurrentUser;
 use crate::http::extract::Json;
 use crate::state::AppState;
@@ -22,6 +23,12 @@ pub async fn update_meeting(
     path: web::Path<String>,
     body: Json<UpdateMeetingBody>,
 ) -> Result<HttpResponse, AppError> {
-    let view = app::meetings::update(&state, &user, &path, body.into_inner()).await?;
+    let view = app::meetings::update(
+        &state,
+        &user,
+        &MeetingId::from(path.into_inner()),
+        body.into_inner(),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(view))
 }

@@ -2,6 +2,7 @@ use actix_web::http::header::{self, ContentDisposition, DispositionParam, Dispos
 use actix_web::{HttpResponse, get, web};
 
 use crate::app::{self, AppError};
+use crate::domain::ids::RequestId;
 use crate::http::current_user::CurrentUser;
 use crate::state::AppState;
 
@@ -27,6 +28,7 @@ pub async fn download_attachment(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let (request_id, attachment_id) = path.into_inner();
+    let request_id = RequestId::from(request_id);
     let file =
         app::requests::download_attachment(&state, &user, &request_id, &attachment_id).await?;
     Ok(HttpResponse::Ok()

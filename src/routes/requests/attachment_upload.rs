@@ -3,6 +3,7 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 
 use crate::app::views::AttachmentView;
 use crate::app::{self, AppError};
+use crate::domain::ids::RequestId;
 use crate::http::current_user::CurrentUser;
 use crate::state::AppState;
 
@@ -31,7 +32,13 @@ pub async fn upload_attachment(
         .get(actix_web::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let view =
-        app::requests::upload_attachment(&state, &user, &path, announced, &mut payload).await?;
+    let view = app::requests::upload_attachment(
+        &state,
+        &user,
+        &RequestId::from(path.into_inner()),
+        announced,
+        &mut payload,
+    )
+    .await?;
     Ok(HttpResponse::Created().json(view))
 }

@@ -2,6 +2,7 @@ use actix_web::{HttpResponse, post, web};
 
 use crate::app::opinions::OpinionView;
 use crate::app::{self, AppError};
+use crate::domain::ids::RequestId;
 use crate::http::current_user::CurrentUser;
 use crate::state::AppState;
 
@@ -20,6 +21,6 @@ pub async fn deliver_opinion(
     user: CurrentUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let view = app::opinions::deliver(&state, &user, &path).await?;
+    let view = app::opinions::deliver(&state, &user, &RequestId::from(path.into_inner())).await?;
     Ok(HttpResponse::Ok().json(view))
 }

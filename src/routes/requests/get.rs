@@ -2,6 +2,7 @@ use actix_web::{HttpResponse, get, web};
 
 use crate::app::views::RequestView;
 use crate::app::{self, AppError};
+use crate::domain::ids::RequestId;
 use crate::http::current_user::CurrentUser;
 use crate::state::AppState;
 
@@ -17,7 +18,7 @@ pub async fn get_request(
     user: CurrentUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let view = app::requests::get(&state, &user, &path).await?;
+    let view = app::requests::get(&state, &user, &RequestId::from(path.into_inner())).await?;
     Ok(HttpResponse::Ok()
         .insert_header((
             actix_web::http::header::ETAG,

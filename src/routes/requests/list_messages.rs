@@ -5,6 +5,7 @@ use utoipa::IntoParams;
 use crate::app::pagination::{Page, PageRequest};
 use crate::app::views::MessageView;
 use crate::app::{self, AppError};
+use crate::domain::ids::RequestId;
 use crate::http::current_user::CurrentUser;
 use crate::http::extract::Query;
 use crate::state::AppState;
@@ -28,6 +29,12 @@ pub async fn list_messages(
     query: Query<MessagesQuery>,
 ) -> Result<HttpResponse, AppError> {
     let MessagesQuery { limit, cursor } = query.0;
-    let page = app::requests::messages(&state, &user, &path, PageRequest { limit, cursor }).await?;
+    let page = app::requests::messages(
+        &state,
+        &user,
+        &RequestId::from(path.into_inner()),
+        PageRequest { limit, cursor },
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(page))
 }

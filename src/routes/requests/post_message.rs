@@ -4,6 +4,7 @@ use utoipa::ToSchema;
 
 use crate::app::views::MessageView;
 use crate::app::{self, AppError};
+use crate::domain::ids::RequestId;
 use crate::http::current_user::CurrentUser;
 use crate::http::extract::Json;
 use crate::state::AppState;
@@ -29,6 +30,12 @@ pub async fn post_message(
     path: web::Path<String>,
     body: Json<MessageBody>,
 ) -> Result<HttpResponse, AppError> {
-    let message = app::requests::post_message(&state, &user, &path, body.into_inner().body).await?;
+    let message = app::requests::post_message(
+        &state,
+        &user,
+        &RequestId::from(path.into_inner()),
+        body.into_inner().body,
+    )
+    .await?;
     Ok(HttpResponse::Created().json(message))
 }

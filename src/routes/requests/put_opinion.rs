@@ -2,6 +2,7 @@ use actix_web::{HttpResponse, put, web};
 
 use crate::app::opinions::OpinionView;
 use crate::app::{self, AppError};
+use crate::domain::ids::RequestId;
 use crate::domain::opinion::OpinionContent;
 use crate::http::current_user::CurrentUser;
 use crate::http::extract::Json;
@@ -23,6 +24,12 @@ pub async fn put_opinion(
     path: web::Path<String>,
     body: Json<OpinionContent>,
 ) -> Result<HttpResponse, AppError> {
-    let view = app::opinions::write(&state, &user, &path, body.into_inner()).await?;
+    let view = app::opinions::write(
+        &state,
+        &user,
+        &RequestId::from(path.into_inner()),
+        body.into_inner(),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(view))
 }

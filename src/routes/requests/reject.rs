@@ -4,6 +4,7 @@ use utoipa::ToSchema;
 
 use crate::app::views::RequestView;
 use crate::app::{self, AppError};
+use crate::domain::ids::RequestId;
 use crate::http::current_user::CurrentUser;
 use crate::http::extract::Json;
 use crate::state::AppState;
@@ -30,6 +31,12 @@ pub async fn reject_request(
     path: web::Path<String>,
     body: Json<RejectBody>,
 ) -> Result<HttpResponse, AppError> {
-    let view = app::triage::reject(&state, &user, &path, &body.into_inner().reason).await?;
+    let view = app::triage::reject(
+        &state,
+        &user,
+        &RequestId::from(path.into_inner()),
+        &body.into_inner().reason,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(view))
 }

@@ -4,6 +4,7 @@ use utoipa::ToSchema;
 
 use crate::app::views::RequestView;
 use crate::app::{self, AppError};
+use crate::domain::ids::RequestId;
 use crate::http::current_user::CurrentUser;
 use crate::http::extract::Json;
 use crate::state::AppState;
@@ -31,6 +32,12 @@ pub async fn request_info(
     path: web::Path<String>,
     body: Json<RequestInfoBody>,
 ) -> Result<HttpResponse, AppError> {
-    let view = app::triage::request_info(&state, &user, &path, body.into_inner().message).await?;
+    let view = app::triage::request_info(
+        &state,
+        &user,
+        &RequestId::from(path.into_inner()),
+        body.into_inner().message,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(view))
 }

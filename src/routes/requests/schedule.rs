@@ -4,6 +4,7 @@ use utoipa::ToSchema;
 
 use crate::app::views::RequestView;
 use crate::app::{self, AppError};
+use crate::domain::ids::{MeetingId, RequestId};
 use crate::http::current_user::CurrentUser;
 use crate::http::extract::Json;
 use crate::state::AppState;
@@ -39,6 +40,14 @@ pub async fn schedule_request(
         meeting_id,
         allow_over_capacity,
     } = body.into_inner();
-    let view = app::triage::schedule(&state, &user, &path, meeting_id, allow_over_capacity).await?;
+    let meeting_id = MeetingId::from(meeting_id);
+    let view = app::triage::schedule(
+        &state,
+        &user,
+        &RequestId::from(path.into_inner()),
+        meeting_id,
+        allow_over_capacity,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(view))
 }

@@ -3,6 +3,7 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use super::if_match;
 use crate::app::views::RequestView;
 use crate::app::{self, AppError};
+use crate::domain::ids::RequestId;
 use crate::http::current_user::CurrentUser;
 use crate::http::idempotency::{IdempotencyKey, respond};
 use crate::state::AppState;
@@ -26,6 +27,13 @@ pub async fn submit_request(
     key: IdempotencyKey,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let outcome = app::requests::submit(&state, &user, &path, if_match(&req)?, key.0).await?;
+    let outcome = app::requests::submit(
+        &state,
+        &user,
+        &RequestId::from(path.into_inner()),
+        if_match(&req)?,
+        key.0,
+    )
+    .await?;
     Ok(respond(outcome))
 }

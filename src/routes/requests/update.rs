@@ -4,6 +4,7 @@ use super::if_match;
 use crate::app::views::RequestView;
 use crate::app::workflow::ExpectedVersion;
 use crate::app::{self, AppError};
+use crate::domain::ids::RequestId;
 use crate::domain::request_form::RequestForm;
 use crate::http::current_user::CurrentUser;
 use crate::http::extract::Json;
@@ -40,6 +41,13 @@ pub async fn update_request(
         }
         (None, None) => None,
     };
-    let view = app::requests::update(&state, &user, &path, patch, expected).await?;
+    let view = app::requests::update(
+        &state,
+        &user,
+        &RequestId::from(path.into_inner()),
+        patch,
+        expected,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(view))
 }

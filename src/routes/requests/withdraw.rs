@@ -2,6 +2,7 @@ use actix_web::{HttpResponse, post, web};
 
 use crate::app::views::RequestView;
 use crate::app::{self, AppError};
+use crate::domain::ids::RequestId;
 use crate::http::current_user::CurrentUser;
 use crate::state::AppState;
 
@@ -17,6 +18,6 @@ pub async fn withdraw_request(
     user: CurrentUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let view = app::requests::withdraw(&state, &user, &path).await?;
+    let view = app::requests::withdraw(&state, &user, &RequestId::from(path.into_inner())).await?;
     Ok(HttpResponse::Ok().json(view))
 }

@@ -2,6 +2,7 @@ use actix_web::{HttpResponse, put, web};
 
 use crate::app::network::StaffExperts;
 use crate::app::{self, AppError};
+use crate::domain::ids::UserId;
 use crate::http::current_user::CurrentUser;
 use crate::http::extract::Json;
 use crate::state::AppState;
@@ -21,7 +22,12 @@ pub async fn set_experts(
     path: web::Path<String>,
     body: Json<StaffExperts>,
 ) -> Result<HttpResponse, AppError> {
-    let experts =
-        app::network::set_experts(&state, &user, &path, body.into_inner().user_ids).await?;
+    let user_ids = body
+        .into_inner()
+        .user_ids
+        .into_iter()
+        .map(UserId::from)
+        .collect();
+    let experts = app::network::set_experts(&state, &user, &path, user_ids).await?;
     Ok(HttpResponse::Ok().json(experts))
 }
