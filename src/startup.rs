@@ -51,6 +51,7 @@ pub fn worker(settings: &Settings, db: Db) -> anyhow::Result<Worker> {
         db,
         mailer: Mailer::from_settings(settings)?,
         settings: settings.email.clone(),
+        data_key: Arc::new(settings.data_key()?),
     })
 }
 

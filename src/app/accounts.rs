@@ -234,12 +234,14 @@ pub async fn register(
                     )?;
                     if may_email(conn, &app, &owner.email)? {
                         let link = new_reset_link(conn, &app, &owner.id)?;
-                        email::queue(
+                        email::queue_with_link(
                             conn,
+                            &app.data_key,
                             EmailKind::RegistrationAttempt,
                             owner.language,
                             &owner.email,
-                            serde_json::json!({"full_name": owner.full_name, "link": link}),
+                            serde_json::json!({"full_name": owner.full_name}),
+                            &link,
                         )?;
                     }
                 }
@@ -276,15 +278,14 @@ pub async fn register(
                 now,
                 expires_at,
             )?;
-            email::queue(
+            email::queue_with_link(
                 conn,
+                &app.data_key,
                 EmailKind::VerifyEmail,
                 registration.language,
                 registration.email.as_str(),
-                serde_json::json!({
-                    "full_name": registration.full_name,
-                    "link": token_link(&app, "verify-email", &token),
-                }),
+                serde_json::json!({"full_name": registration.full_name}),
+                &token_link(&app, "verify-email", &token),
             )?;
             audit::record(
                 conn,
@@ -376,12 +377,14 @@ pub async fn request_password_reset(
                 db::now(),
             )?;
             let link = new_reset_link(conn, &app, &user.id)?;
-            email::queue(
+            email::queue_with_link(
                 conn,
+                &app.data_key,
                 EmailKind::PasswordReset,
                 user.language,
                 &user.email,
-                serde_json::json!({"full_name": user.full_name, "link": link}),
+                serde_json::json!({"full_name": user.full_name}),
+                &link,
             )?;
             Ok(())
         })

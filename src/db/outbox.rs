@@ -26,6 +26,9 @@ pub struct OutboxRow {
     pub locked_until: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub sent_at: Option<NaiveDateTime>,
+    /// The message's single-use link, sealed with the data key (the body holds
+    /// [`crate::email::SEALED_LINK`] in its place); `None` once sent or dead.
+    pub sealed_link: Option<String>,
 }
 
 /// A rendered message waiting to be queued.
@@ -36,6 +39,7 @@ pub struct NewEmail {
     pub subject: String,
     pub body_text: String,
     pub body_html: String,
+    pub sealed_link: Option<String>,
 }
 
 pub fn enqueue(conn: &mut DbConnection, email: &NewEmail, now: NaiveDateTime) -> DbResult<String> {
@@ -48,6 +52,7 @@ pub fn enqueue(conn: &mut DbConnection, email: &NewEmail, now: NaiveDateTime) ->
             outbox::subject.eq(&email.subject),
             outbox::body_text.eq(&email.body_text),
             outbox::body_html.eq(&email.body_html),
+            outbox::sealed_link.eq(&email.sealed_link),
             outbox::status.eq(OutboxStatus::Pending),
             outbox::attempts.eq(0i64),
             outbox::next_attempt_at.eq(now),
@@ -123,6 +128,7 @@ pub fn claim_due(
     })
 }
 
+/// Records a delivery; the sealed link, if any, is dropped (it has nothing more to do).
 pub fn mark_sent(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> DbResult<()> {
     diesel::update(outbox::table.find(id))
         .set((
@@ -130,6 +136,7 @@ pub fn mark_sent(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> DbRes
             outbox::sent_at.eq(now),
             outbox::attempts.eq(outbox::attempts + 1),
             outbox::locked_until.eq(None::<NaiveDateTime>),
+            outbox::sealed_link.eq(None::<String>),
         ))
         .execute(conn)?;
     Ok(())

@@ -107,6 +107,7 @@ diesel::table! {
         locked_until -> Nullable<Timestamp>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        sealed_link -> Nullable<Text>,
     }
 }
 

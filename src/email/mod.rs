@@ -9,6 +9,7 @@ use minijinja::Environment;
 use serde::Serialize;
 
 use crate::app::AppError;
+use crate::crypto::DataKey;
 use crate::db::{self, DbConnection};
 use crate::domain::account::Language;
 
@@ -51,6 +52,12 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     env
 });
 
+/// What a message's body holds in place of its single-use link until the worker sends it: the
+/// link itself is sealed with the data key beside the body (`outbox.sealed_link`), so neither
+/// the database nor its backups ever hold a live token in the clear. Letters, digits and
+/// underscores only, so HTML escaping leaves it as it is.
+pub const SEALED_LINK: &str = "CONSILIUM_SEALED_LINK_8d1f0b7e";
+
 /// Renders a message. `context` carries only references, statuses, dates and links.
 pub fn compose<C: Serialize>(
     kind: EmailKind,
@@ -73,7 +80,49 @@ pub fn compose<C: Serialize>(
         subject,
         body_text: render("txt")?,
         body_html: render("html")?,
+        sealed_link: None,
     })
+}
+
+/// Renders a message carrying a single-use link and writes it to the outbox in the caller's
+/// transaction: the stored body holds [`SEALED_LINK`], and the link is stored sealed.
+pub fn queue_with_link(
+    conn: &mut DbConnection,
+    key: &DataKey,
+    kind: EmailKind,
+    language: Language,
+    recipient: &str,
+    mut context: serde_json::Value,
+    link: &str,
+) -> Result<String, AppError> {
+    context["link"] = serde_json::Value::String(SEALED_LINK.to_owned());
+    let mut email = compose(kind, language, recipient, context)?;
+    email.sealed_link = Some(key.seal_text(link));
+    Ok(db::outbox::enqueue(conn, &email, db::now())?)
+}
+
+/// The message as it is sent: its sealed link, if any, opened and put in place of
+/// [`SEALED_LINK`] in both parts.
+pub fn with_link_opened(
+    row: &db::outbox::OutboxRow,
+    key: &DataKey,
+) -> Result<db::outbox::OutboxRow, String> {
+    let mut row = row.clone();
+    if let Some(sealed) = row.sealed_link.take() {
+        let link = key
+            .open_text(&sealed)
+            .map_err(|e| format!("the message's link cannot be opened: {e}"))?;
+        row.body_text = row.body_text.replace(SEALED_LINK, &link);
+        row.body_html = row
+            .body_html
+            .replace(SEALED_LINK, &html_escape_attribute(&link));
+    }
+    Ok(row)
+}
+
+/// A link as the HTML templates write it (minijinja's auto-escaping of `{{ link }}`).
+fn html_escape_attribute(text: &str) -> String {
+    minijinja::HtmlEscape(text).to_string()
 }
 
 /// Renders a message and writes it to the outbox in the caller's transaction.

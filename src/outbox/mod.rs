@@ -2,6 +2,7 @@
 //! retried later with exponential back-off and jitter, or `dead` after the last attempt.
 //! Delivery is at least once; the Message-ID carries the row id.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
@@ -9,6 +10,7 @@ use tokio::sync::watch;
 
 use crate::background::Next;
 use crate::config::EmailSettings;
+use crate::crypto::DataKey;
 use crate::db::{self, Db};
 use crate::email::transport::Mailer;
 
@@ -16,6 +18,8 @@ pub struct Worker {
     pub db: Db,
     pub mailer: Mailer,
     pub settings: EmailSettings,
+    /// Opens the single-use links sealed in messages, at send time only.
+    pub data_key: Arc<DataKey>,
 }
 
 /// The delay before attempt `attempts + 1`: base · 2^(attempts-1), capped, with ±20 % jitter.
@@ -54,7 +58,10 @@ impl Worker {
                     .await?;
                 break;
             }
-            let outcome = self.mailer.send(&row).await;
+            let outcome = match crate::email::with_link_opened(&row, &self.data_key) {
+                Ok(message) => self.mailer.send(&message).await,
+                Err(error) => Err(error),
+            };
             let attempts = row.attempts + 1;
             let max_attempts = self.settings.max_attempts.max(1);
             let retry_at = db::now()

@@ -13,6 +13,7 @@ use crate::support::forms::registration;
 use crate::support::smtp::{SmtpSink, free_port};
 
 on_both_backends!(
+    an_emailed_token_is_nowhere_in_the_database,
     mail_waits_while_smtp_is_down_and_is_delivered_once_after,
     a_worker_that_dies_after_claiming_does_not_lose_the_message,
     a_message_that_never_goes_through_is_dead_and_kept,
@@ -252,4 +253,91 @@ async fn two_workers_never_send_the_same_message(backend: Backend) {
             .await,
         12
     );
+}
+
+/// Every place the database keeps text: on SQLite the bytes of its files (freed pages and the
+/// write-ahead log included), on PostgreSQL every row of every table as text.
+async fn database_holds(app: &crate::helpers::TestApp, needle: &str) -> Vec<String> {
+    let url = app.settings.database_url();
+    if !url.starts_with("postgres") {
+        let mut found = Vec::new();
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let path = format!("{url}{suffix}");
+            if let Ok(bytes) = std::fs::read(&path)
+                && bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+            {
+                found.push(path);
+            }
+        }
+        return found;
+    }
+    let tables = crate::support::sql::strings(
+        &app.db,
+        "SELECT CAST(table_name AS TEXT) AS a FROM information_schema.tables \
+         WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+    )
+    .await;
+    assert!(tables.iter().any(|t| t == "outbox"), "{tables:?}");
+    let mut found = Vec::new();
+    for table in tables {
+        let n = app
+            .count(&format!(
+                "SELECT COUNT(*) AS n FROM \"{table}\" AS t \
+                 WHERE CAST(row_to_json(t) AS TEXT) LIKE '%{needle}%'"
+            ))
+            .await;
+        if n > 0 {
+            found.push(table);
+        }
+    }
+    found
+}
+
+/// The single-use links of account e-mails (verification, password reset) are never stored
+/// in the clear: the stored body holds a placeholder, the link is sealed with the data key and
+/// opened only to send, then dropped. After delivery no byte of the token is in the database.
+async fn an_emailed_token_is_nowhere_in_the_database(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.register(registration("rest@chu.fr", &rpps(46))).await;
+    app.deliver_emails().await;
+    let verify = app.wait_for_mail_to("rest@chu.fr").await;
+    let token = verify.token();
+    assert!(token.len() >= 32, "{token}");
+    assert!(
+        verify
+            .text()
+            .contains(&format!("verify-email?token={token}"))
+    );
+    assert!(
+        verify.html().contains(&token),
+        "the HTML part carries the link too"
+    );
+    assert!(!verify.text().contains("CONSILIUM_SEALED_LINK"));
+    assert!(
+        app.verify_email(&token).await.status == 204,
+        "the link works"
+    );
+    app.password_reset("rest@chu.fr").await;
+    app.deliver_emails().await;
+    let reset = app
+        .smtp
+        .mails_to("rest@chu.fr")
+        .into_iter()
+        .find(|mail| mail.text().contains("reset-password?token="))
+        .expect("the reset e-mail");
+    let reset_token = reset.token();
+    for token in [&token, &reset_token] {
+        let found = database_holds(&app, token).await;
+        assert!(found.is_empty(), "the token {token} is stored in {found:?}");
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM outbox WHERE sealed_link IS NOT NULL")
+            .await,
+        0,
+        "sent messages keep no sealed link"
+    );
+    let confirmed = app
+        .confirm_password_reset(&reset_token, "A-new-long-passphrase-31")
+        .await;
+    assert_eq!(confirmed.status, 204, "{:?}", confirmed.body);
 }

@@ -3,8 +3,9 @@
 //!
 //! Every test starts `consilium serve` / `consilium worker` as child processes on a fresh
 //! database (a SQLite file, or a new PostgreSQL database on `TEST_DATABASE_URL`), with a real
-//! SMTP server on loopback. Tests run one at a time (`rig::run_serially`); the PostgreSQL
-//! restart runs last (`zz_database_outage`).
+//! SMTP server on loopback. Tests run one at a time (`rig::run_serially`). The PostgreSQL
+//! restart (`zz_database_outage`) stops and starts a throwaway cluster of its own, never the
+//! server `TEST_DATABASE_URL` names.
 
 #[path = "../support/mod.rs"]
 mod support;

@@ -2,10 +2,10 @@
 //! restarted under load. Requests get 503 problem+json in bounded time (never 500, never a
 //! hang), the service recovers by itself, and nothing half-written remains.
 //!
-//! Named `zz_` so it runs last: the PostgreSQL restart cuts every connection to the server.
+//! The restart is of a throwaway cluster the test starts itself (`rig::cluster`): the
+//! machine's own server, the one `TEST_DATABASE_URL` names, is never stopped or restarted.
 
 use std::collections::HashMap;
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tokio::task::JoinSet;
 
+use crate::rig::cluster::Cluster;
 use crate::rig::eventually;
 use crate::rig::process::Deployment;
 use crate::rig::workflow::{cast, draft, drained};
@@ -195,60 +196,21 @@ async fn assert_complete(
         .collect()
 }
 
-/// The cluster of the machine's PostgreSQL (`/etc/postgresql/<version>/<name>`).
-fn cluster() -> (String, String) {
-    let mut versions: Vec<String> = std::fs::read_dir("/etc/postgresql")
-        .expect("/etc/postgresql lists the clusters")
-        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
-        .collect();
-    versions.sort();
-    let version = versions.pop().expect("a PostgreSQL version");
-    let name = if std::path::Path::new(&format!("/etc/postgresql/{version}/main")).exists() {
-        "main".to_owned()
-    } else {
-        std::fs::read_dir(format!("/etc/postgresql/{version}"))
-            .unwrap()
-            .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
-            .next()
-            .expect("a cluster")
-    };
-    (version, name)
-}
-
-fn pg_ctlcluster(action: &str) -> std::process::Output {
-    let (version, name) = cluster();
-    Command::new("pg_ctlcluster")
-        .args(["--skip-systemctl-redirect", &version, &name, action])
-        .output()
-        .expect("pg_ctlcluster runs")
-}
-
-fn postgres_answers(server: &str) -> bool {
-    use diesel::Connection;
-    diesel::PgConnection::establish(server).is_ok()
-}
-
-/// Makes sure PostgreSQL runs again when the test ends, whatever happened.
-struct PostgresBackUp(String);
-
-impl Drop for PostgresBackUp {
-    fn drop(&mut self) {
-        for attempt in 0..60 {
-            if postgres_answers(&self.0) {
-                return;
-            }
-            if attempt % 10 == 0 {
-                let output = pg_ctlcluster("start");
-                eprintln!(
-                    "starting PostgreSQL again: {}{}",
-                    String::from_utf8_lossy(&output.stdout),
-                    String::from_utf8_lossy(&output.stderr)
-                );
-            }
-            std::thread::sleep(Duration::from_millis(500));
-        }
-        eprintln!("PostgreSQL is still not answering on {}", self.0);
+/// When a PostgreSQL server last started (microseconds since the epoch).
+fn started_at(server: &str) -> i64 {
+    use diesel::{Connection, RunQueryDsl};
+    #[derive(diesel::QueryableByName)]
+    struct Started {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
     }
+    let mut conn = diesel::PgConnection::establish(server).expect("the machine's server answers");
+    diesel::sql_query(
+        "SELECT CAST(EXTRACT(EPOCH FROM pg_postmaster_start_time()) * 1000000 AS BIGINT) AS n",
+    )
+    .get_result::<Started>(&mut conn)
+    .expect("the server's start time")
+    .n
 }
 
 #[derive(Debug)]
@@ -262,12 +224,19 @@ struct Record {
 async fn a_postgresql_restart_under_load_answers_503_and_leaves_nothing_half_written(
     backend: Backend,
 ) {
-    let Backend::Postgres(server_url) = backend.clone() else {
+    // A cluster of its own, never the server `TEST_DATABASE_URL` names (asking for the
+    // PostgreSQL runs is what `backend` says).
+    let Backend::Postgres(machine_server) = backend else {
         unreachable!()
     };
+    let machine_started = started_at(&machine_server);
+    let Some(cluster) = Cluster::start() else {
+        return;
+    };
+    let cluster = Arc::new(cluster);
+    let backend = Backend::Postgres(cluster.url());
     let sink = SmtpSink::start().await;
     let deployment = Deployment::new(&backend, sink.port);
-    let _back_up = PostgresBackUp(server_url.clone());
     let db = &deployment.db;
     let mut server = deployment.serve().await;
     let api = server.api();
@@ -343,28 +312,18 @@ async fn a_postgresql_restart_under_load_answers_503_and_leaves_nothing_half_wri
     // PostgreSQL stops (fast: sessions terminated), stays down longer than the pool timeout
     // while the clients go on, then starts again.
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let stopped = tokio::task::spawn_blocking(|| pg_ctlcluster("stop"))
+    let stopping = Arc::clone(&cluster);
+    tokio::task::spawn_blocking(move || stopping.pg_ctl("stop"))
         .await
         .unwrap();
     let down_at = origin.elapsed();
-    assert!(
-        stopped.status.success(),
-        "pg_ctlcluster stop: {}{}",
-        String::from_utf8_lossy(&stopped.stdout),
-        String::from_utf8_lossy(&stopped.stderr)
-    );
     tokio::time::sleep(POOL_TIMEOUT * 3).await;
     let start_began = origin.elapsed();
-    let started = tokio::task::spawn_blocking(|| pg_ctlcluster("start"))
+    let starting = Arc::clone(&cluster);
+    tokio::task::spawn_blocking(move || starting.pg_ctl("start"))
         .await
         .unwrap();
     let restart_ended = origin.elapsed();
-    assert!(
-        started.status.success(),
-        "pg_ctlcluster start: {}{}",
-        String::from_utf8_lossy(&started.stdout),
-        String::from_utf8_lossy(&started.stderr)
-    );
     eprintln!("PostgreSQL down from {down_at:?} to {start_began:?}, up again at {restart_ended:?}");
     // The service comes back by itself.
     let recovered = eventually(
@@ -389,6 +348,11 @@ async fn a_postgresql_restart_under_load_answers_503_and_leaves_nothing_half_wri
     }
     assert!(server.running(), "the same process serves throughout");
     assert_eq!(server.pid(), pid);
+    assert_eq!(
+        started_at(&machine_server),
+        machine_started,
+        "the server TEST_DATABASE_URL names was not restarted"
+    );
 
     // Answers: 2xx, or 503 problem+json within the pool timeout; never 500, never a hang.
     let mut tally: HashMap<String, usize> = HashMap::new();

@@ -2,6 +2,7 @@
 //! database seen and locked from outside, the scenarios' workflow steps and outbox checks, and
 //! the one-at-a-time runner.
 
+pub mod cluster;
 pub mod db;
 pub mod process;
 pub mod workflow;
@@ -9,8 +10,8 @@ pub mod workflow;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-/// The tests of this binary run one at a time: they start processes, measure memory, and one
-/// of them restarts the machine's PostgreSQL.
+/// The tests of this binary run one at a time: they start processes, measure memory and time,
+/// and one of them restarts a PostgreSQL cluster (its own).
 pub static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Longest run of one test before it is failed (rather than hanging the suite).
