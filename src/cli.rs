@@ -14,6 +14,7 @@ use crate::domain::email_address::EmailAddress;
 use crate::domain::password;
 use crate::domain::rpps::Rpps;
 use crate::startup::{self, Application};
+use secrecy::ExposeSecret;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -52,6 +53,13 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Copies the data into DIR (new or empty) while the service runs: the SQLite database
+    /// (VACUUM INTO), the attachments and a manifest. On PostgreSQL the database is backed up
+    /// with PostgreSQL's own tools (pg_basebackup and WAL archiving, or pg_dump).
+    Backup { dir: PathBuf },
+    /// Restores a backup into the configured, empty data directory (every file checked
+    /// against the manifest first).
+    Restore { dir: PathBuf },
     /// Prints the OpenAPI document.
     Openapi,
 }
@@ -59,8 +67,24 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
     /// Walks the audit trail's hash chain; exits 1 and names the first broken link if any
-    /// row was changed, removed or reordered.
-    Verify,
+    /// row was changed, removed or reordered. With `--checkpoints DIR`, also checks every
+    /// signed checkpoint there against the chain (a chain cut or rewritten wholesale, head
+    /// included, fails on the first checkpoint that no longer matches).
+    Verify {
+        /// A directory of checkpoints written by `audit checkpoint` or the worker.
+        #[arg(long)]
+        checkpoints: Option<PathBuf>,
+        /// The checkpoints' Ed25519 public key (base64); default: the one of
+        /// `audit.checkpoint_key`.
+        #[arg(long)]
+        public_key: Option<String>,
+    },
+    /// Signs the chain's head with `audit.checkpoint_key` and adds it as a file to DIR (ship
+    /// that directory elsewhere: it is what proves the chain was not rewritten).
+    Checkpoint {
+        #[arg(long)]
+        dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -111,21 +135,44 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = startup::prepare_database(&settings).await?;
             let worker = startup::worker(&settings, db)?;
             tracing::info!(destination = %worker.mailer.describe(), "e-mails are delivered to");
+            settings.check_audit_checkpoints()?;
             let (stop, stopped) = tokio::sync::watch::channel(false);
-            let calendar = tokio::spawn(crate::calendar::keep_topped_up(
-                worker.db.clone(),
-                stopped.clone(),
-            ));
-            let sealer = tokio::spawn(crate::audit::keep_sealed(
-                worker.db.clone(),
-                stopped.clone(),
-            ));
+            let background = startup::background_tasks(&worker.db, &settings.audit, &stopped);
             let running = tokio::spawn(worker.run(stopped));
             startup::shutdown_signal().await;
             stop.send(true).ok();
             running.await?;
-            calendar.await?;
-            sealer.await?;
+            for task in background {
+                task.await?;
+            }
+            Ok(())
+        }
+        Command::Backup { dir } => {
+            let db = startup::prepare_database(&settings).await?;
+            let manifest = crate::backup::backup(&settings, &db, &dir).await?;
+            println!(
+                "backup written to {}: {} files, {} requests, audit chain at row {}{}",
+                dir.display(),
+                manifest.files.len(),
+                manifest.requests,
+                manifest.audit_head.0,
+                if manifest.backend == "sqlite" {
+                    ""
+                } else {
+                    " (the PostgreSQL database itself: pg_basebackup or pg_dump)"
+                }
+            );
+            Ok(())
+        }
+        Command::Restore { dir } => {
+            let manifest = crate::backup::restore(&settings, &dir)?;
+            println!(
+                "restored {} files ({} requests, audit chain at row {}) into {}",
+                manifest.files.len(),
+                manifest.requests,
+                manifest.audit_head.0,
+                settings.storage.dir.display()
+            );
             Ok(())
         }
         Command::Migrate => {
@@ -176,22 +223,74 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Audit {
-            command: AuditCommand::Verify,
+            command: AuditCommand::Checkpoint { dir },
         } => {
+            let key = crate::audit_checkpoint::signing_key(
+                settings.audit.checkpoint_key.expose_secret(),
+            )?;
             let db = startup::prepare_database(&settings).await?;
-            let report = db
-                .run(|conn| {
+            let written = db
+                .run(move |conn| {
                     crate::audit::seal_pending(conn)?;
-                    crate::audit::verify_chain(conn)
+                    crate::audit_checkpoint::write(conn, &key, &dir)
                 })
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                .await?;
+            match written {
+                Some(path) => println!("checkpoint written: {}", path.display()),
+                None => println!("the chain has not moved since the last checkpoint"),
+            }
+            Ok(())
+        }
+        Command::Audit {
+            command:
+                AuditCommand::Verify {
+                    checkpoints,
+                    public_key,
+                },
+        } => {
+            let key = match (&checkpoints, public_key) {
+                (None, _) => None,
+                (Some(_), Some(public)) => Some(crate::audit_checkpoint::verifying_key(&public)?),
+                (Some(_), None) => Some(
+                    crate::audit_checkpoint::signing_key(
+                        settings.audit.checkpoint_key.expose_secret(),
+                    )
+                    .context("--checkpoints needs --public-key or audit.checkpoint_key")?
+                    .verifying_key(),
+                ),
+            };
+            let db = startup::prepare_database(&settings).await?;
+            let (report, matched) = db
+                .run(move |conn| -> anyhow::Result<_> {
+                    crate::audit::seal_pending(conn)?;
+                    let report = crate::audit::verify_chain(conn)?;
+                    let matched = match (&checkpoints, &key) {
+                        (Some(dir), Some(key)) => {
+                            Some(crate::audit_checkpoint::verify(conn, key, dir)?)
+                        }
+                        _ => None,
+                    };
+                    Ok((report, matched))
+                })
+                .await?;
             match report.broken {
                 None => {
+                    if let Some(Err(mismatch)) = &matched {
+                        println!(
+                            "audit trail BROKEN: checkpoint {} (row {}) no longer matches: {}",
+                            mismatch.file.display(),
+                            mismatch.seq,
+                            mismatch.reason
+                        );
+                        std::process::exit(1);
+                    }
                     println!(
                         "audit trail intact: {} rows verified, {} not sealed yet",
                         report.verified, report.unsealed
                     );
+                    if let Some(Ok(count)) = matched {
+                        println!("{count} checkpoints match the chain");
+                    }
                     Ok(())
                 }
                 Some(link) => {

@@ -49,6 +49,18 @@ pub struct Settings {
     pub network: NetworkSettings,
     pub email: EmailSettings,
     pub auth: AuthSettings,
+    pub audit: AuditSettings,
+}
+
+/// Checkpoints of the audit chain, kept outside the database.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuditSettings {
+    /// Where the worker adds a signed checkpoint of the chain head; empty: none.
+    pub checkpoint_dir: String,
+    /// Base64 of the 32-byte Ed25519 seed that signs the checkpoints.
+    pub checkpoint_key: SecretString,
+    /// How often the worker signs a checkpoint (when the chain has grown).
+    pub checkpoint_interval_seconds: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -135,6 +147,16 @@ pub struct AuthSettings {
 const MIN_JWT_SECRET_LEN: usize = 32;
 
 impl Settings {
+    /// With `audit.checkpoint_dir` set, `audit.checkpoint_key` must be a usable key (the service
+    /// refuses to start rather than run without its checkpoints).
+    pub fn check_audit_checkpoints(&self) -> anyhow::Result<()> {
+        if !self.audit.checkpoint_dir.trim().is_empty() {
+            crate::audit_checkpoint::signing_key(self.audit.checkpoint_key.expose_secret())
+                .context("audit.checkpoint_dir is set")?;
+        }
+        Ok(())
+    }
+
     /// Loads the layered settings from `dir` (normally `config/`) and the environment.
     pub fn load(dir: &Path, environment: Environment) -> anyhow::Result<Settings> {
         Self::figment(dir, environment)

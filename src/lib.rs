@@ -11,8 +11,10 @@
 pub mod app;
 pub mod attachments;
 pub mod audit;
+pub mod audit_checkpoint;
 pub mod auth;
 pub mod background;
+pub mod backup;
 pub mod calendar;
 pub mod cli;
 pub mod config;

@@ -59,12 +59,38 @@ pub struct Application {
     port: u16,
     server: Server,
     worker: Option<Worker>,
+    audit: crate::config::AuditSettings,
     pub db: Db,
+}
+
+/// The background work beside the e-mail worker: the calendar's top-up, the audit sealer and
+/// (when `audit.checkpoint_dir` is set) the audit checkpoints, until `stopped` turns true.
+pub fn background_tasks(
+    db: &Db,
+    audit: &crate::config::AuditSettings,
+    stopped: &watch::Receiver<bool>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let (checkpoints_db, audit, checkpoints_stop) = (db.clone(), audit.clone(), stopped.clone());
+    vec![
+        tokio::spawn(crate::calendar::keep_topped_up(db.clone(), stopped.clone())),
+        tokio::spawn(crate::audit::keep_sealed(db.clone(), stopped.clone())),
+        tokio::spawn(async move {
+            let checkpoints = crate::audit_checkpoint::keep_checkpointing(
+                checkpoints_db,
+                audit,
+                checkpoints_stop,
+            );
+            if let Err(error) = checkpoints.await {
+                tracing::error!(error = %format!("{error:#}"), "audit checkpoints stopped");
+            }
+        }),
+    ]
 }
 
 impl Application {
     /// Builds the server (and, if `with_worker`, the e-mail worker) without running them.
     pub async fn build(settings: Settings, with_worker: bool) -> anyhow::Result<Application> {
+        settings.check_audit_checkpoints()?;
         let db = prepare_database(&settings).await?;
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
         let port = listener.local_addr()?.port();
@@ -126,6 +152,7 @@ impl Application {
             port,
             server: server.run(),
             worker,
+            audit: settings.audit.clone(),
             db,
         })
     }
@@ -138,17 +165,11 @@ impl Application {
     /// two messages.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let (stop_worker, stopped) = watch::channel(false);
-        let calendar = self.worker.as_ref().map(|_| {
-            tokio::spawn(crate::calendar::keep_topped_up(
-                self.db.clone(),
-                stopped.clone(),
-            ))
-        });
-        let sealer = self
-            .worker
-            .as_ref()
-            .map(|_| tokio::spawn(crate::audit::keep_sealed(self.db.clone(), stopped.clone())));
-        let worker = self.worker.map(|worker| tokio::spawn(worker.run(stopped)));
+        let mut background = match &self.worker {
+            Some(_) => background_tasks(&self.db, &self.audit, &stopped),
+            None => Vec::new(),
+        };
+        background.extend(self.worker.map(|worker| tokio::spawn(worker.run(stopped))));
         let handle = self.server.handle();
         let signals = tokio::spawn(async move {
             shutdown_signal().await;
@@ -158,7 +179,7 @@ impl Application {
         let served = self.server.await;
         signals.abort();
         stop_worker.send(true).ok();
-        for task in [worker, calendar, sealer].into_iter().flatten() {
+        for task in background {
             task.await.ok();
         }
         Ok(served?)

@@ -95,9 +95,8 @@ where
     F: FnOnce(&mut DbConnection, &UserRow, &Code) -> Result<Option<T>, AppError> + Send + 'static,
     T: Send + 'static,
 {
-    state
-        .throttle
-        .allow(&actor.email, actor.context.client_key())?;
+    let (db, client) = (&state.db, actor.context.client_key());
+    state.throttle.allow(db, &actor.email, client).await?;
     let user_id = actor.id.clone();
     let code = Code {
         key: Arc::clone(&state.data_key),
@@ -112,13 +111,14 @@ where
         .await?;
     match done {
         Some(value) => {
-            state.throttle.record_success(&actor.email);
+            state.throttle.record_success(db, &actor.email).await?;
             Ok(value)
         }
         None => {
             state
                 .throttle
-                .record_failure(&actor.email, actor.context.client_key());
+                .record_failure(db, &actor.email, client)
+                .await?;
             Err(wrong)
         }
     }

@@ -110,7 +110,10 @@ pub async fn login(
     let account = EmailAddress::parse(email)
         .map(|email| email.as_str().to_owned())
         .unwrap_or_else(|_| email.trim().to_lowercase());
-    state.throttle.allow(&account, context.client_key())?;
+    state
+        .throttle
+        .allow(&state.db, &account, context.client_key())
+        .await?;
     let lookup = account.clone();
     let user = state
         .db
@@ -122,7 +125,7 @@ pub async fn login(
     let Some(user) = user.filter(|user| password_ok && user.status == AccountStatus::Active) else {
         return refuse(state, &account, context, "auth.login", |_| Ok(())).await;
     };
-    state.throttle.record_success(&account);
+    state.throttle.record_success(&state.db, &account).await?;
     let app = state.clone();
     state
         .db
@@ -171,7 +174,10 @@ pub async fn login_second_factor(
         .filter(|(user, _)| user.status == AccountStatus::Active)
         .ok_or(AppError::Unauthorized)?;
     // The account's throttle first: a blocked account learns nothing more from its codes.
-    state.throttle.allow(&user.email, context.client_key())?;
+    state
+        .throttle
+        .allow(&state.db, &user.email, context.client_key())
+        .await?;
     if !live {
         return Err(AppError::Unauthorized);
     }
@@ -205,7 +211,7 @@ pub async fn login_second_factor(
         })
         .await?;
     if let Some(pair) = pair {
-        state.throttle.record_success(&account);
+        state.throttle.record_success(&state.db, &account).await?;
         return Ok(pair);
     }
     refuse(state, &account, context, "auth.login_mfa", move |conn| {
@@ -223,7 +229,10 @@ async fn refuse<T>(
     action: &'static str,
     also: impl FnOnce(&mut DbConnection) -> db::DbResult<()> + Send + 'static,
 ) -> Result<T, AppError> {
-    state.throttle.record_failure(account, context.client_key());
+    state
+        .throttle
+        .record_failure(&state.db, account, context.client_key())
+        .await?;
     state
         .db
         .write(move |conn| {

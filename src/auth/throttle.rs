@@ -1,83 +1,93 @@
-//! Failed-login throttle per account and per client address: after too many failures in a
+//! Failed sign-in throttle per account and per client address: after too many failures in a
 //! window, further attempts get 429 until the window ends (a few minutes, never a lock-out).
+//! The windows are rows of the database, so every instance of the service enforces one limit.
+//! Passwords and second-factor codes count alike.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+
+use crate::app::AppError;
+use crate::db::throttle::ThrottleWindow;
+use crate::db::{self, Db};
 
 pub struct LoginThrottle {
-    windows: Mutex<HashMap<String, Window>>,
     max_per_account: u32,
     max_per_address: u32,
     window: Duration,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Window {
-    failures: u32,
-    started: Instant,
+fn account_key(account: &str) -> String {
+    format!("account:{account}")
+}
+
+fn address_key(address: &str) -> String {
+    format!("address:{address}")
 }
 
 impl LoginThrottle {
     pub fn new(max_per_account: u32, max_per_address: u32, window: Duration) -> Self {
         LoginThrottle {
-            windows: Mutex::new(HashMap::new()),
             max_per_account: max_per_account.max(1),
             max_per_address: max_per_address.max(1),
             window,
         }
     }
 
-    /// `Err(seconds)` when the account or the address must wait before trying again.
-    pub fn check(&self, account: &str, address: &str) -> Result<(), u64> {
-        let now = Instant::now();
-        let windows = self.windows.lock().expect("throttle lock");
-        let waits = [
-            (format!("account:{account}"), self.max_per_account),
-            (format!("address:{address}"), self.max_per_address),
-        ]
-        .into_iter()
-        .filter_map(|(key, max)| {
-            let window = windows.get(&key)?;
-            let ends = window.started + self.window;
-            (window.failures >= max && ends > now).then(|| (ends - now).as_secs().max(1))
-        })
-        .max();
-        waits.map_or(Ok(()), Err)
+    fn window(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.window).unwrap_or(chrono::Duration::minutes(15))
     }
 
-    /// [`check`](Self::check) as the API's answer: 429 with `Retry-After`.
-    pub fn allow(&self, account: &str, address: &str) -> Result<(), crate::app::AppError> {
-        self.check(account, address)
-            .map_err(|retry_after_secs| crate::app::AppError::TooManyRequests { retry_after_secs })
-    }
-
-    pub fn record_failure(&self, account: &str, address: &str) {
-        let now = Instant::now();
-        let mut windows = self.windows.lock().expect("throttle lock");
-        if windows.len() > 100_000 {
-            windows.retain(|_, w| w.started + self.window > now);
-        }
-        for key in [format!("account:{account}"), format!("address:{address}")] {
-            let window = windows.entry(key).or_insert(Window {
-                failures: 0,
-                started: now,
-            });
-            if window.started + self.window <= now {
-                *window = Window {
-                    failures: 0,
-                    started: now,
+    /// Seconds to wait, if any key's window is full and not over at `now`.
+    fn wait(&self, windows: &[ThrottleWindow], now: NaiveDateTime) -> Option<u64> {
+        windows
+            .iter()
+            .filter_map(|window| {
+                let max = if window.key.starts_with("account:") {
+                    self.max_per_account
+                } else {
+                    self.max_per_address
                 };
-            }
-            window.failures += 1;
+                let ends = window.started_at + self.window();
+                (window.failures >= i64::from(max) && ends > now).then(|| {
+                    ((ends - now).num_milliseconds() as u64)
+                        .div_ceil(1000)
+                        .max(1)
+                })
+            })
+            .max()
+    }
+
+    /// Too many requests (with the seconds to wait) when the account or the address must
+    /// wait before trying again.
+    pub async fn allow(&self, db: &Db, account: &str, address: &str) -> Result<(), AppError> {
+        let keys = vec![account_key(account), address_key(address)];
+        let windows = db
+            .run(move |conn| db::throttle::windows(conn, &keys))
+            .await?;
+        match self.wait(&windows, db::now()) {
+            Some(retry_after_secs) => Err(AppError::TooManyRequests { retry_after_secs }),
+            None => Ok(()),
         }
     }
 
-    pub fn record_success(&self, account: &str) {
-        self.windows
-            .lock()
-            .expect("throttle lock")
-            .remove(&format!("account:{account}"));
+    pub async fn record_failure(
+        &self,
+        db: &Db,
+        account: &str,
+        address: &str,
+    ) -> Result<(), AppError> {
+        let keys = vec![account_key(account), address_key(address)];
+        let now = db::now();
+        let window_start = now - self.window();
+        Ok(db
+            .run(move |conn| db::throttle::record_failure(conn, &keys, now, window_start))
+            .await?)
+    }
+
+    pub async fn record_success(&self, db: &Db, account: &str) -> Result<(), AppError> {
+        let key = account_key(account);
+        Ok(db.run(move |conn| db::throttle::clear(conn, &key)).await?)
     }
 }
 
@@ -85,35 +95,46 @@ impl LoginThrottle {
 mod tests {
     use super::*;
 
-    #[test]
-    fn blocks_an_account_after_its_limit_then_lets_it_try_again() {
-        let throttle = LoginThrottle::new(3, 100, Duration::from_millis(200));
-        for _ in 0..3 {
-            assert!(throttle.check("a@chu.fr", "10.0.0.1").is_ok());
-            throttle.record_failure("a@chu.fr", "10.0.0.1");
+    fn at(seconds: i64) -> NaiveDateTime {
+        chrono::DateTime::from_timestamp(1_790_000_000 + seconds, 0)
+            .unwrap()
+            .naive_utc()
+    }
+
+    fn window(key: &str, failures: i64, started: i64) -> ThrottleWindow {
+        ThrottleWindow {
+            key: key.to_owned(),
+            failures,
+            started_at: at(started),
         }
-        assert!(throttle.check("a@chu.fr", "10.0.0.2").is_err());
-        assert!(throttle.check("b@chu.fr", "10.0.0.1").is_ok());
-        std::thread::sleep(Duration::from_millis(250));
-        assert!(throttle.check("a@chu.fr", "10.0.0.1").is_ok());
     }
 
     #[test]
-    fn blocks_an_address_trying_many_accounts() {
+    fn a_full_window_makes_its_account_wait_until_it_ends() {
+        let throttle = LoginThrottle::new(3, 100, Duration::from_secs(60));
+        assert_eq!(throttle.wait(&[window("account:a", 2, 0)], at(10)), None);
+        assert_eq!(
+            throttle.wait(&[window("account:a", 3, 0)], at(10)),
+            Some(50)
+        );
+        assert_eq!(throttle.wait(&[window("account:a", 3, 0)], at(60)), None);
+    }
+
+    #[test]
+    fn an_address_has_its_own_limit() {
         let throttle = LoginThrottle::new(100, 4, Duration::from_secs(60));
-        for i in 0..4 {
-            throttle.record_failure(&format!("user{i}@chu.fr"), "10.0.0.9");
-        }
-        let wait = throttle.check("new@chu.fr", "10.0.0.9").unwrap_err();
-        assert!((1..=60).contains(&wait));
+        assert_eq!(
+            throttle.wait(&[window("address:10.0.0.9", 3, 0)], at(1)),
+            None
+        );
+        let wait = throttle.wait(&[window("address:10.0.0.9", 4, 0)], at(1));
+        assert_eq!(wait, Some(59));
     }
 
     #[test]
-    fn success_clears_the_account() {
-        let throttle = LoginThrottle::new(2, 100, Duration::from_secs(60));
-        throttle.record_failure("a@chu.fr", "x");
-        throttle.record_success("a@chu.fr");
-        throttle.record_failure("a@chu.fr", "x");
-        assert!(throttle.check("a@chu.fr", "x").is_ok());
+    fn the_longest_wait_wins() {
+        let throttle = LoginThrottle::new(1, 1, Duration::from_secs(60));
+        let windows = [window("account:a", 1, 0), window("address:x", 1, 30)];
+        assert_eq!(throttle.wait(&windows, at(40)), Some(50));
     }
 }

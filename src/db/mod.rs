@@ -14,6 +14,7 @@ pub mod outbox;
 pub mod requests;
 pub mod schema;
 pub mod sql_types;
+pub mod throttle;
 pub mod tokens;
 pub mod users;
 
@@ -351,6 +352,20 @@ pub fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<()> {
         tracing::info!(applied, "database migrations applied");
     }
     Ok(())
+}
+
+/// A consistent copy of a SQLite database into a new file, from one read snapshot while
+/// writers go on (`VACUUM INTO`); `path` is already quoted for SQL.
+pub fn vacuum_into(conn: &mut DbConnection, quoted_path: &str) -> DbResult<()> {
+    match conn {
+        DbConnection::Sqlite(sqlite) => {
+            sqlite.batch_execute(&format!("VACUUM INTO '{quoted_path}'"))?;
+            Ok(())
+        }
+        DbConnection::Postgresql(_) => Err(DbError::Other(anyhow::anyhow!(
+            "VACUUM INTO is SQLite's: back PostgreSQL up with its own tools"
+        ))),
+    }
 }
 
 /// Answers whether the database responds (for `/readyz`).

@@ -112,6 +112,11 @@ pub fn next_reference_number(conn: &mut DbConnection, center: &str, year: i64) -
     bump(conn)?.ok_or(super::DbError::NotFound)
 }
 
+/// How many requests there are.
+pub fn count(conn: &mut DbConnection) -> DbResult<i64> {
+    Ok(requests::table.count().get_result(conn)?)
+}
+
 pub fn insert(conn: &mut DbConnection, request: &RequestRow) -> DbResult<()> {
     diesel::insert_into(requests::table)
         .values(request)

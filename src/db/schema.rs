@@ -112,6 +112,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    throttle_windows (key) {
+        key -> Text,
+        failures -> BigInt,
+        started_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     audit_log (id) {
         id -> Text,
         at -> Timestamp,
@@ -305,4 +313,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     users,
     staffs,
+    throttle_windows,
 );

@@ -6,6 +6,7 @@ mod support;
 mod helpers;
 
 mod accounts;
+mod backup;
 mod cli;
 mod http;
 mod mfa;

@@ -15,6 +15,7 @@ use crate::support::forms::registration;
 use crate::support::library;
 
 on_both_backends!(
+    a_chain_rewritten_consistently_is_caught_by_its_checkpoints,
     every_protected_operation_needs_an_access_token,
     no_account_enumeration_by_answer_or_timing,
     fields_a_client_may_not_set_are_never_applied,
@@ -591,15 +592,25 @@ async fn uploads_are_recognised_sealed_and_downloaded_as_attachments(backend: Ba
     assert_eq!(response.bytes().await.unwrap().to_vec(), report);
 }
 
-fn verify_command(app: &TestApp) -> std::process::Output {
+/// The checkpoints' signing seed in tests (base64 of 32 bytes of 42).
+const CHECKPOINT_KEY: &str = "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=";
+
+/// `consilium audit …` on the test's database.
+fn audit_command(app: &TestApp, args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_consilium"))
         .env("CONSILIUM_ENV", "test")
         .env("CONSILIUM__STORAGE__DIR", &app.settings.storage.dir)
         .env("CONSILIUM__DATABASE__URL", &app.database.url)
+        .env("CONSILIUM__AUDIT__CHECKPOINT_KEY", CHECKPOINT_KEY)
         .env("RUST_LOG", "warn")
-        .args(["audit", "verify"])
+        .arg("audit")
+        .args(args)
         .output()
         .unwrap()
+}
+
+fn verify_command(app: &TestApp) -> std::process::Output {
+    audit_command(app, &["verify"])
 }
 
 async fn seal(app: &TestApp) {
@@ -698,4 +709,68 @@ async fn refused_accesses_are_audited(backend: Backend) {
         ))
         .await;
     assert_eq!(forbidden, 1);
+}
+
+/// A database administrator drops the triggers, cuts the chain after some row and sets the
+/// head to that row: the chain alone is consistent again and `audit verify` passes, but the
+/// checkpoints signed before (kept outside the database) no longer match, and
+/// `audit verify --checkpoints` names the first of them.
+async fn a_chain_rewritten_consistently_is_caught_by_its_checkpoints(backend: Backend) {
+    let app = spawn_app(backend.clone()).await;
+    let pair = app.register_and_login("anchor@chu.fr", &rpps(471)).await;
+    let token = pair["access_token"].as_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let dir_arg = dir.path().to_str().unwrap().to_owned();
+    let mut heads = Vec::new();
+    for _ in 0..2 {
+        for _ in 0..3 {
+            app.me(Some(token)).await;
+        }
+        seal(&app).await;
+        let written = audit_command(&app, &["checkpoint", "--dir", &dir_arg]);
+        let out = String::from_utf8_lossy(&written.stdout);
+        assert!(
+            written.status.success(),
+            "{out}{}",
+            String::from_utf8_lossy(&written.stderr)
+        );
+        assert!(out.contains("checkpoint written"), "{out}");
+        heads.push(app.count("SELECT seq AS n FROM audit_chain").await);
+    }
+    assert!(heads[0] >= 6 && heads[1] > heads[0], "{heads:?}");
+    let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(files.len(), 2, "one file per checkpoint");
+    let checked = audit_command(&app, &["verify", "--checkpoints", &dir_arg]);
+    let out = String::from_utf8_lossy(&checked.stdout);
+    assert!(
+        checked.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    assert!(out.contains("2 checkpoints match"), "{out}");
+
+    let disable = match backend {
+        Backend::Sqlite => "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;",
+        Backend::Postgres(_) => "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_delete;",
+    };
+    app.execute(disable).await;
+    let cut = heads[0] - 2;
+    app.execute(&format!("DELETE FROM audit_log WHERE seq > {cut}"))
+        .await;
+    app.execute(&format!(
+        "UPDATE audit_chain SET seq = {cut}, \
+         hash = (SELECT hash FROM audit_log WHERE seq = {cut})"
+    ))
+    .await;
+
+    let alone = verify_command(&app);
+    let out = String::from_utf8_lossy(&alone.stdout);
+    assert!(alone.status.success(), "the cut chain is consistent: {out}");
+    assert!(out.contains("intact"), "{out}");
+    let anchored = audit_command(&app, &["verify", "--checkpoints", &dir_arg]);
+    let out = String::from_utf8_lossy(&anchored.stdout);
+    assert_eq!(anchored.status.code(), Some(1), "{out}");
+    let first = format!("checkpoint-{:012}-", heads[0]);
+    assert!(out.contains("BROKEN") && out.contains(&first), "{out}");
+    assert!(out.contains(&format!("row {}", heads[0])), "{out}");
 }

@@ -16,6 +16,7 @@ use crate::{on_both_backends, on_postgres};
 
 on_postgres!(
     four_processes_starting_together_on_a_fresh_database_all_come_up,
+    the_sign_in_throttle_is_one_limit_across_instances,
     two_api_instances_and_two_workers_never_duplicate_a_mail_a_reference_or_a_place,
 );
 on_both_backends!(a_slow_smtp_relay_never_makes_two_workers_send_one_message_twice);
@@ -226,4 +227,34 @@ async fn a_slow_smtp_relay_never_makes_two_workers_send_one_message_twice(backen
         sink.count()
     );
     assert_each_row_delivered_once(db, &sink).await;
+}
+
+/// Failed sign-ins are counted in the database: five wrong passwords through instance A, and
+/// the sixth attempt through instance B is refused with 429 and `Retry-After`, as through A.
+async fn the_sign_in_throttle_is_one_limit_across_instances(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let deployment = Deployment::new(&backend, sink.port);
+    let a = deployment.serve().await;
+    let mut b = deployment.spawn_serve_on(free_port());
+    b.wait_ready().await;
+    let email = "throttled@chu-nancy.fr";
+    deployment.add_user(email, &rpps(540), &["requester"]).await;
+    let (through_a, through_b) = (a.api(), b.api());
+    for attempt in 1..=5 {
+        let wrong = through_a.login(email, "not-the-password-at-all").await;
+        assert_eq!(wrong.status, 401, "attempt {attempt}: {}", wrong.text);
+    }
+    for (name, api) in [("B", &through_b), ("A", &through_a)] {
+        let refused = api.login(email, crate::support::cast::PASSWORD).await;
+        assert_eq!(
+            refused.status, 429,
+            "the sixth, through {name}: {}",
+            refused.text
+        );
+        let wait: u64 = refused
+            .header("retry-after")
+            .and_then(|v| v.parse().ok())
+            .expect("a Retry-After in seconds");
+        assert!((1..=300).contains(&wait), "{wait}");
+    }
 }

@@ -52,13 +52,8 @@ pub async fn set_user_roles(
     path: web::Path<String>,
     body: Json<RolesBody>,
 ) -> Result<HttpResponse, AppError> {
-    let updated = app::admin::set_roles(
-        &state,
-        &user,
-        &UserId::from(path.into_inner()),
-        body.into_inner().roles,
-    )
-    .await?;
+    let id = UserId::from(path.into_inner());
+    let updated = app::admin::set_roles(&state, &user, &id, body.into_inner().roles).await?;
     Ok(HttpResponse::Ok().json(updated))
 }
 
@@ -83,12 +78,7 @@ pub async fn update_user(
     path: web::Path<String>,
     body: Json<UpdateUserBody>,
 ) -> Result<HttpResponse, AppError> {
-    let updated = app::admin::set_status(
-        &state,
-        &user,
-        &UserId::from(path.into_inner()),
-        body.into_inner().status,
-    )
-    .await?;
+    let id = UserId::from(path.into_inner());
+    let updated = app::admin::set_status(&state, &user, &id, body.into_inner().status).await?;
     Ok(HttpResponse::Ok().json(updated))
 }

@@ -25,12 +25,7 @@ pub async fn hold_meeting(
     path: web::Path<String>,
     body: Json<HeldBody>,
 ) -> Result<HttpResponse, AppError> {
-    let view = app::meetings::hold(
-        &state,
-        &user,
-        &MeetingId::from(path.into_inner()),
-        body.into_inner(),
-    )
-    .await?;
+    let id = MeetingId::from(path.into_inner());
+    let view = app::meetings::hold(&state, &user, &id, body.into_inner()).await?;
     Ok(HttpResponse::Ok().json(view))
 }

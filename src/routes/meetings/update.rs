@@ -23,12 +23,7 @@ pub async fn update_meeting(
     path: web::Path<String>,
     body: Json<UpdateMeetingBody>,
 ) -> Result<HttpResponse, AppError> {
-    let view = app::meetings::update(
-        &state,
-        &user,
-        &MeetingId::from(path.into_inner()),
-        body.into_inner(),
-    )
-    .await?;
+    let id = MeetingId::from(path.into_inner());
+    let view = app::meetings::update(&state, &user, &id, body.into_inner()).await?;
     Ok(HttpResponse::Ok().json(view))
 }

@@ -29,12 +29,7 @@ pub async fn list_messages(
     query: Query<MessagesQuery>,
 ) -> Result<HttpResponse, AppError> {
     let MessagesQuery { limit, cursor } = query.0;
-    let page = app::requests::messages(
-        &state,
-        &user,
-        &RequestId::from(path.into_inner()),
-        PageRequest { limit, cursor },
-    )
-    .await?;
+    let id = RequestId::from(path.into_inner());
+    let page = app::requests::messages(&state, &user, &id, PageRequest { limit, cursor }).await?;
     Ok(HttpResponse::Ok().json(page))
 }

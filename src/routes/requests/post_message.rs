@@ -30,12 +30,7 @@ pub async fn post_message(
     path: web::Path<String>,
     body: Json<MessageBody>,
 ) -> Result<HttpResponse, AppError> {
-    let message = app::requests::post_message(
-        &state,
-        &user,
-        &RequestId::from(path.into_inner()),
-        body.into_inner().body,
-    )
-    .await?;
+    let id = RequestId::from(path.into_inner());
+    let message = app::requests::post_message(&state, &user, &id, body.into_inner().body).await?;
     Ok(HttpResponse::Created().json(message))
 }

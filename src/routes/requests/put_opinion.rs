@@ -24,12 +24,7 @@ pub async fn put_opinion(
     path: web::Path<String>,
     body: Json<OpinionContent>,
 ) -> Result<HttpResponse, AppError> {
-    let view = app::opinions::write(
-        &state,
-        &user,
-        &RequestId::from(path.into_inner()),
-        body.into_inner(),
-    )
-    .await?;
+    let id = RequestId::from(path.into_inner());
+    let view = app::opinions::write(&state, &user, &id, body.into_inner()).await?;
     Ok(HttpResponse::Ok().json(view))
 }

@@ -31,12 +31,7 @@ pub async fn reject_request(
     path: web::Path<String>,
     body: Json<RejectBody>,
 ) -> Result<HttpResponse, AppError> {
-    let view = app::triage::reject(
-        &state,
-        &user,
-        &RequestId::from(path.into_inner()),
-        &body.into_inner().reason,
-    )
-    .await?;
+    let id = RequestId::from(path.into_inner());
+    let view = app::triage::reject(&state, &user, &id, &body.into_inner().reason).await?;
     Ok(HttpResponse::Ok().json(view))
 }

@@ -32,12 +32,7 @@ pub async fn request_info(
     path: web::Path<String>,
     body: Json<RequestInfoBody>,
 ) -> Result<HttpResponse, AppError> {
-    let view = app::triage::request_info(
-        &state,
-        &user,
-        &RequestId::from(path.into_inner()),
-        body.into_inner().message,
-    )
-    .await?;
+    let id = RequestId::from(path.into_inner());
+    let view = app::triage::request_info(&state, &user, &id, body.into_inner().message).await?;
     Ok(HttpResponse::Ok().json(view))
 }
