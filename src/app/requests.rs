@@ -394,7 +394,7 @@ pub(crate) fn insert_message(
         id: db::new_id(),
         request_id: request_id.to_owned(),
         author_id: author_id.to_owned(),
-        author_role: role.as_str().to_owned(),
+        author_role: role,
         body: body.to_owned(),
         created_at: db::now(),
     };

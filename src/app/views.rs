@@ -143,7 +143,7 @@ impl MessageView {
             author: MessageAuthor {
                 id: author.id,
                 full_name: author.full_name,
-                role: Role::parse(&row.author_role).unwrap_or(Role::Requester),
+                role: row.author_role,
             },
             body: row.body,
             at: row.created_at.and_utc(),

@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbResult;
+use crate::domain::account::Role;
 
 use super::DbConnection;
 use super::schema::{messages, users};
@@ -14,7 +15,7 @@ pub struct MessageRow {
     pub id: String,
     pub request_id: String,
     pub author_id: String,
-    pub author_role: String,
+    pub author_role: Role,
     pub body: String,
     pub created_at: NaiveDateTime,
 }
