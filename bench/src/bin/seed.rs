@@ -474,6 +474,7 @@ impl Mailer {
             subject: fill(&template.subject),
             body_text: fill(&template.body_text),
             body_html: fill(&template.body_html),
+            sealed_link: None,
         })
     }
 }
@@ -657,7 +658,9 @@ fn main() -> anyhow::Result<()> {
             )?;
             experts.entry(code.clone()).or_default().push(account.id);
         }
-        db::meetings::set_staff_experts(&mut conn, code, &experts[code])?;
+        let ids: Vec<consilium::domain::ids::UserId> =
+            experts[code].iter().map(|id| id.as_str().into()).collect();
+        db::meetings::set_staff_experts(&mut conn, code, &ids)?;
     }
     make_staff("admin@aphp.fr".into(), "Dr Admin Consilium".into(), 999, &["admin"], &mut rng)?;
 
