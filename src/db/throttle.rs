@@ -39,18 +39,27 @@ pub fn record_failure(
         )
         .execute(conn)?;
         for key in keys {
-            let counted = diesel::update(throttle_windows::table.find(key))
+            // The window exists first (another instance may create it at the same moment:
+            // the loser's insert does nothing), then the failure is counted under its row lock.
+            let window = (
+                throttle_windows::key.eq(key),
+                throttle_windows::failures.eq(0i64),
+                throttle_windows::started_at.eq(now),
+            );
+            match conn {
+                DbConnection::Postgresql(pg) => diesel::insert_into(throttle_windows::table)
+                    .values(window)
+                    .on_conflict_do_nothing()
+                    .execute(pg)?,
+                DbConnection::Sqlite(sqlite) => {
+                    diesel::insert_or_ignore_into(throttle_windows::table)
+                        .values(window)
+                        .execute(sqlite)?
+                }
+            };
+            diesel::update(throttle_windows::table.find(key))
                 .set(throttle_windows::failures.eq(throttle_windows::failures + 1))
                 .execute(conn)?;
-            if counted == 0 {
-                diesel::insert_into(throttle_windows::table)
-                    .values((
-                        throttle_windows::key.eq(key),
-                        throttle_windows::failures.eq(1i64),
-                        throttle_windows::started_at.eq(now),
-                    ))
-                    .execute(conn)?;
-            }
         }
         Ok(())
     })

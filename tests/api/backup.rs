@@ -65,32 +65,37 @@ async fn a_backup_taken_under_writes_restores_whole(backend: Backend) {
         assert_eq!(stored.status, 201, "{:?}", stored.body);
         committed.push((id, hex::encode(sha2::Sha256::digest(&pdf))));
     }
-    // Writes go on while the backup runs.
+    // Writes go on while the backup runs (counted from when it starts).
     let stop = Arc::new(AtomicBool::new(false));
+    let backing_up = Arc::new(AtomicBool::new(false));
     let writer = {
-        let (api, token, stop) = (Api::at(app.api.base.clone()), token.clone(), stop.clone());
+        let api = Api::at(app.api.base.clone());
+        let (token, stop, backing_up) = (token.clone(), stop.clone(), backing_up.clone());
         tokio::spawn(async move {
-            let mut n = 0;
+            let (mut n, mut during) = (0, 0);
             while !stop.load(Ordering::SeqCst) {
                 n += 1;
+                let started = backing_up.load(Ordering::SeqCst);
                 let created = api
                     .create_request(request_form(&format!("w{n}")), &token)
                     .await;
                 assert_eq!(created.status, 201, "{:?}", created.body);
+                during += usize::from(started);
             }
-            n
+            during
         })
     };
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     let backup_dir = tempfile::tempdir().unwrap();
     let target = backup_dir.path().join("copy");
-    let command = consilium(&app, &app.settings.storage.dir, &app.database.url)
-        .arg("backup")
-        .arg(&target)
-        .output();
-    let written_meanwhile = {
-        stop.store(true, Ordering::SeqCst);
-        writer.await.unwrap()
-    };
+    let mut backup = consilium(&app, &app.settings.storage.dir, &app.database.url);
+    backup.arg("backup").arg(&target);
+    backing_up.store(true, Ordering::SeqCst);
+    let command = tokio::task::spawn_blocking(move || backup.output())
+        .await
+        .unwrap();
+    stop.store(true, Ordering::SeqCst);
+    let written_meanwhile = writer.await.unwrap();
     let out = succeeded(&command.unwrap(), "backup");
     assert!(
         written_meanwhile > 0,

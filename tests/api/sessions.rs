@@ -12,6 +12,7 @@ use crate::support::cast::{PASSWORD, rpps};
 use crate::support::tokens::Forge;
 
 on_both_backends!(
+    concurrent_failures_are_all_counted_and_all_refused_alike,
     refresh_rotates_and_reuse_revokes_the_family,
     logout_revokes_the_session,
     bad_tokens_are_refused,
@@ -316,4 +317,37 @@ async fn admin_endpoints_need_the_admin_role(backend: Backend) {
     ] {
         assert!(first.get(field).is_some(), "{field}");
     }
+}
+
+/// Wrong passwords arriving at once for an account with no failures yet all create or join
+/// one throttle window: each is refused alike (401, or 429 once the limit is reached), none
+/// errs on the window being created twice, and every one is counted.
+async fn concurrent_failures_are_all_counted_and_all_refused_alike(backend: Backend) {
+    let app = spawn_app_with(
+        backend,
+        TestOptions {
+            tweak: Box::new(|s| s.auth.login_max_failures_per_account = 8),
+            ..Default::default()
+        },
+    )
+    .await;
+    app.register_and_login("together@chu.fr", &rpps(28)).await;
+    let attempts = (0..8).map(|_| {
+        let api = crate::support::api::Api::at(app.api.base.clone());
+        async move {
+            api.login("together@chu.fr", "wrong-password-123")
+                .await
+                .status
+        }
+    });
+    let statuses = futures_util::future::join_all(attempts).await;
+    assert!(
+        statuses.iter().all(|s| *s == 401 || *s == 429),
+        "{statuses:?}"
+    );
+    let blocked = app.login("together@chu.fr", PASSWORD).await;
+    assert_eq!(
+        blocked.status, 429,
+        "all eight failures counted: {statuses:?}"
+    );
 }
