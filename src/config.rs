@@ -141,6 +141,10 @@ pub struct AuthSettings {
     pub mfa_required_roles: Vec<String>,
     /// Lifetime of the token between the password and the second factor.
     pub mfa_token_minutes: i64,
+    /// A web session ends after this long without a page (minutes).
+    pub web_session_idle_minutes: i64,
+    /// A web session ends this long after sign-in, however active (hours).
+    pub web_session_hours: i64,
 }
 
 /// The shortest JWT secret accepted in production (bytes).

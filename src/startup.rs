@@ -134,6 +134,7 @@ impl Application {
                 .configure(routes::configure)
                 .into_app()
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
+                .configure(crate::web::configure)
                 .default_service(web::to(middleware::no_route))
         })
         .shutdown_timeout(30)

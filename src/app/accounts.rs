@@ -315,7 +315,7 @@ pub async fn verify_email(
     state: &AppState,
     context: RequestContext,
     token: &str,
-) -> Result<(), AppError> {
+) -> Result<String, AppError> {
     let token_hash = hash_token(token.trim());
     state
         .db
@@ -325,14 +325,16 @@ pub async fn verify_email(
                 db::tokens::consume_email_token(conn, &token_hash, TokenPurpose::VerifyEmail, now)?
                     .ok_or_else(unknown_link)?;
             db::users::verify_email(conn, &user_id, now)?;
-            Ok(audit::record(
+            audit::record(
                 conn,
                 &context.with_actor(&user_id),
                 "user.verify_email",
                 "user",
                 Some(&user_id),
                 Outcome::Allowed,
-            )?)
+            )?;
+            let email = db::users::find_by_id(conn, &user_id)?.map(|u| u.email);
+            Ok(email.unwrap_or_default())
         })
         .await
 }
@@ -445,6 +447,78 @@ pub async fn reset_password(
                 "user.password_reset",
                 "user",
                 Some(&user_id),
+                Outcome::Allowed,
+            )?)
+        })
+        .await
+}
+
+/// Sets the language of the user's screens and e-mails.
+pub async fn set_language(
+    state: &AppState,
+    actor: &crate::app::Actor,
+    language: Language,
+) -> Result<(), AppError> {
+    let (context, user_id) = (actor.context.clone(), actor.id.clone());
+    state
+        .db
+        .write(move |conn| {
+            db::users::set_language(conn, &user_id, language)?;
+            Ok(audit::record(
+                conn,
+                &context,
+                "user.set_language",
+                "user",
+                Some(&user_id),
+                Outcome::Allowed,
+            )?)
+        })
+        .await
+}
+
+/// Changes the password, given the current one (checked and throttled as a sign-in). Every
+/// other session of the user ends; the caller signs in again.
+pub async fn change_password(
+    state: &AppState,
+    actor: &crate::app::Actor,
+    current_password: String,
+    new_password: String,
+) -> Result<(), AppError> {
+    let inputs = [
+        actor.email.as_str(),
+        actor.full_name.as_str(),
+        actor.rpps.as_str(),
+    ];
+    password::check_strength(&new_password, &inputs)
+        .map_err(|message| AppError::invalid("password", message))?;
+    let checked = crate::app::sessions::check_password(
+        state,
+        &actor.context,
+        &actor.email,
+        current_password,
+        "user.change_password",
+    )
+    .await;
+    if let Err(AppError::Unauthorized) = checked {
+        return Err(AppError::invalid(
+            "current_password",
+            "is not your current password",
+        ));
+    }
+    let user = checked?;
+    let hash = password_hash::hash(new_password).await?;
+    let context = actor.context.clone();
+    state
+        .db
+        .write(move |conn| {
+            db::users::set_password_hash(conn, &user.id, &hash)?;
+            db::tokens::revoke_all_for_user(conn, &user.id, db::now())?;
+            Ok(audit::record(
+                conn,
+                &context,
+                "user.change_password",
+                "user",
+                Some(&user.id),
                 Outcome::Allowed,
             )?)
         })

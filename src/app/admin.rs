@@ -68,7 +68,8 @@ pub async fn users(
         .await
 }
 
-/// Replaces a user's roles; the change applies to their next request.
+/// Replaces a user's roles; the change applies to their next request, and their web sessions
+/// end.
 pub async fn set_roles(
     state: &AppState,
     actor: &Actor,
@@ -84,6 +85,8 @@ pub async fn set_roles(
         .write(move |conn| {
             let row = db::users::find_by_id(conn, &target)?.ok_or(AppError::NotFound)?;
             db::users::set_roles(conn, &target, &roles, db::now())?;
+            // A web session opened under other roles (and another second-factor policy) ends.
+            db::web_sessions::delete_for_user(conn, &target)?;
             audit::record(
                 conn,
                 &context,

@@ -20,6 +20,7 @@ pub mod sessions;
 pub mod strict_json;
 pub mod triage;
 pub mod views;
+pub mod web_sessions;
 pub mod workflow;
 
 pub use context::{Actor, RequestContext};

@@ -151,3 +151,33 @@ pub async fn set_experts(
         })
         .await
 }
+
+/// A staff and its next meeting still open for submissions.
+#[derive(Debug, Serialize)]
+pub struct StaffAhead {
+    pub staff: Staff,
+    pub next_meeting: Option<super::meetings::MeetingView>,
+    /// When submissions close for that meeting.
+    pub cutoff: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Each staff with its next planned meeting whose cut-off has not passed: what the home page
+/// and the request form show.
+pub async fn staffs_ahead(state: &AppState) -> Result<Vec<StaffAhead>, AppError> {
+    let mut ahead = Vec::new();
+    for staff in staffs(state).await? {
+        let now = chrono::Utc::now();
+        let cutoff = chrono::Duration::minutes(staff.cutoff_minutes);
+        let next_meeting = super::meetings::of_staff(state, &staff.code, None, None)
+            .await?
+            .into_iter()
+            .filter(|m| m.status == crate::domain::meeting::MeetingStatus::Planned)
+            .find(|m| m.starts_at - cutoff > now);
+        ahead.push(StaffAhead {
+            cutoff: next_meeting.as_ref().map(|m| m.starts_at - cutoff),
+            next_meeting,
+            staff,
+        });
+    }
+    Ok(ahead)
+}

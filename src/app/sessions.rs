@@ -98,15 +98,16 @@ fn new_challenge(
     })
 }
 
-/// Signs in with e-mail and password. Wrong credentials and unverified or disabled accounts
-/// are refused alike; repeated failures are throttled. An account with a second factor gets
-/// a challenge instead of tokens.
-pub async fn login(
+/// Checks an e-mail and password: the active account they open, or unauthorized. Wrong
+/// credentials and unverified or disabled accounts are refused alike (and audited as
+/// `action`); repeated failures are throttled. Every sign-in, API or web, starts here.
+pub(crate) async fn check_password(
     state: &AppState,
-    context: RequestContext,
+    context: &RequestContext,
     email: &str,
     password: String,
-) -> Result<LoginAnswer, AppError> {
+    action: &'static str,
+) -> Result<db::users::UserRow, AppError> {
     let account = EmailAddress::parse(email)
         .map(|email| email.as_str().to_owned())
         .unwrap_or_else(|_| email.trim().to_lowercase());
@@ -123,9 +124,21 @@ pub async fn login(
     let password_ok =
         password_hash::verify(password, user.as_ref().map(|u| u.password_hash.clone())).await?;
     let Some(user) = user.filter(|user| password_ok && user.status == AccountStatus::Active) else {
-        return refuse(state, &account, context, "auth.login", |_| Ok(())).await;
+        return refuse(state, &account, context.clone(), action, |_| Ok(())).await;
     };
     state.throttle.record_success(&state.db, &account).await?;
+    Ok(user)
+}
+
+/// Signs in with e-mail and password ([`check_password`]). An account with a second factor
+/// gets a challenge instead of tokens.
+pub async fn login(
+    state: &AppState,
+    context: RequestContext,
+    email: &str,
+    password: String,
+) -> Result<LoginAnswer, AppError> {
+    let user = check_password(state, &context, email, password, "auth.login").await?;
     let app = state.clone();
     state
         .db
@@ -222,7 +235,7 @@ pub async fn login_second_factor(
 
 /// A refused sign-in step: it counts against the account's throttle, `also` and its audit
 /// row are written, and the caller is answered unauthorized.
-async fn refuse<T>(
+pub(crate) async fn refuse<T>(
     state: &AppState,
     account: &str,
     context: RequestContext,
@@ -297,6 +310,46 @@ pub async fn refresh(
         })
         .await?
         .ok_or(AppError::Unauthorized)
+}
+
+/// The caller a session belongs to, if their account is active: roles and second factor as
+/// they are now in the database. Both front doors build their `Actor` here.
+pub fn load_actor(
+    conn: &mut DbConnection,
+    user_id: &str,
+    context: RequestContext,
+    session_has_second_factor: bool,
+) -> Result<Option<Actor>, AppError> {
+    let Some((user, mut roles)) = db::users::find_with_roles(conn, user_id)?
+        .filter(|(user, _)| user.status == AccountStatus::Active)
+    else {
+        return Ok(None);
+    };
+    roles.sort();
+    Ok(Some(Actor {
+        context: context.with_actor(&user.id),
+        profile: Profile {
+            id: user.id,
+            email: user.email,
+            full_name: user.full_name,
+            rpps: user.rpps,
+            specialty: user.specialty,
+            roles,
+            site_code: user.site_code,
+            language: user.language,
+        },
+        second_factor_enrolled: user.totp_enabled_at.is_some(),
+        session_has_second_factor,
+    }))
+}
+
+/// Whether the actor's roles require a second factor that this session was not opened with.
+pub fn lacks_second_factor(state: &AppState, actor: &Actor) -> bool {
+    actor
+        .roles
+        .iter()
+        .any(|role| state.settings.mfa_required_for(role.as_str()))
+        && !(actor.session_has_second_factor && actor.second_factor_enrolled)
 }
 
 /// Ends the session the refresh token belongs to.

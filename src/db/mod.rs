@@ -17,6 +17,7 @@ pub mod sql_types;
 pub mod throttle;
 pub mod tokens;
 pub mod users;
+pub mod web_sessions;
 
 use std::ops::{Deref, DerefMut};
 use std::path::Path;

@@ -294,6 +294,20 @@ diesel::joinable!(messages -> users (author_id));
 diesel::joinable!(attachments -> requests (request_id));
 diesel::joinable!(opinions -> requests (request_id));
 
+diesel::table! {
+    web_sessions (id_hash) {
+        id_hash -> Text,
+        user_id -> Text,
+        awaiting_second_factor -> Bool,
+        second_factor -> Bool,
+        failures -> BigInt,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(web_sessions -> users (user_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     centers,
     sites,
@@ -314,4 +328,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     staffs,
     throttle_windows,
+    web_sessions,
 );

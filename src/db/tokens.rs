@@ -189,6 +189,7 @@ pub fn revoke_session_of(
     }
 }
 
+/// Ends every session of a user: refresh tokens revoked, web sessions deleted.
 pub fn revoke_all_for_user(
     conn: &mut DbConnection,
     user_id: &str,
@@ -203,6 +204,7 @@ pub fn revoke_all_for_user(
     )
     .set(refresh_tokens::revoked_at.eq(now))
     .execute(conn)?;
+    super::web_sessions::delete_for_user(conn, user_id)?;
     Ok(())
 }
 

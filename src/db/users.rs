@@ -204,3 +204,10 @@ pub fn with_role(conn: &mut DbConnection, role: Role) -> DbResult<Vec<UserRow>> 
         .order(users::id)
         .load(conn)?)
 }
+
+pub fn set_language(conn: &mut DbConnection, user_id: &str, language: Language) -> DbResult<()> {
+    diesel::update(users::table.find(user_id))
+        .set(users::language.eq(language))
+        .execute(conn)?;
+    Ok(())
+}

@@ -9,8 +9,6 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 
 use crate::app::AppError;
-use crate::db;
-use crate::domain::account::AccountStatus;
 use crate::state::AppState;
 
 pub use crate::app::Actor as CurrentUser;
@@ -35,20 +33,12 @@ impl FromRequest for CurrentUser {
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let settings = req
-            .app_data::<web::Data<AppState>>()
-            .map(|state| state.settings.clone());
+        let state = req.app_data::<web::Data<AppState>>().cloned();
         let authenticated = authenticate(req);
         Box::pin(async move {
             let user = authenticated.await?;
-            let settings = settings.ok_or_else(|| anyhow::anyhow!("application state missing"))?;
-            let needs_second_factor = user
-                .roles
-                .iter()
-                .any(|role| settings.mfa_required_for(role.as_str()));
-            if needs_second_factor
-                && !(user.session_has_second_factor && user.second_factor_enrolled)
-            {
+            let state = state.ok_or_else(|| anyhow::anyhow!("application state missing"))?;
+            if crate::app::sessions::lacks_second_factor(&state, &user) {
                 return Err(AppError::SecondFactorRequired {
                     enrolled: user.second_factor_enrolled,
                 });
@@ -85,30 +75,15 @@ fn authenticate(req: &HttpRequest) -> impl Future<Output = Result<CurrentUser, A
             .ok_or(AppError::Unauthorized)?;
         let session_has_second_factor = claims.has_second_factor();
         let user_id = claims.sub;
-        let (user, roles) = state
+        let user = state
             .db
-            .run(move |conn| db::users::find_with_roles(conn, &user_id))
+            .run(move |conn| {
+                crate::app::sessions::load_actor(conn, &user_id, context, session_has_second_factor)
+            })
             .await?
-            .filter(|(user, _)| user.status == AccountStatus::Active)
             .ok_or(AppError::Unauthorized)?;
         req.extensions_mut()
             .insert(AuthenticatedActor(user.id.clone()));
-        let mut roles = roles;
-        roles.sort();
-        Ok(CurrentUser {
-            context: context.with_actor(&user.id),
-            profile: crate::app::context::Profile {
-                id: user.id,
-                email: user.email,
-                full_name: user.full_name,
-                rpps: user.rpps,
-                specialty: user.specialty,
-                roles,
-                site_code: user.site_code,
-                language: user.language,
-            },
-            second_factor_enrolled: user.totp_enabled_at.is_some(),
-            session_has_second_factor,
-        })
+        Ok(user)
     }
 }

@@ -116,7 +116,11 @@ pub async fn around_every_request(
             return Err(error);
         }
     };
-    let response = problem_for_bare_errors(response);
+    let response = if wants_html(&response) {
+        html_for_bare_errors(response)
+    } else {
+        problem_for_bare_errors(response)
+    };
     if let Some(state) = &state {
         audit_refusal(state, &response).await;
     }
@@ -217,10 +221,15 @@ fn finish(
             ),
         );
     } else {
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        // Pages hold health data: never cached, but the hashed static files are (immutable).
+        if !headers.contains_key(header::CACHE_CONTROL) {
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
         headers.insert(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+            HeaderValue::from_static(
+                "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+            ),
         );
     }
     if policy.hsts {
@@ -261,6 +270,39 @@ fn finish(
         }
     });
     Ok(response)
+}
+
+/// A browser's request outside the API (`Accept: text/html`): its errors are pages.
+fn wants_html(response: &ServiceResponse<BoxBody>) -> bool {
+    let request = response.request();
+    !request.path().starts_with("/api/")
+        && request
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"))
+}
+
+/// Errors answered by the framework itself (an unknown path, a wrong method) become the
+/// error page for a browser; the screens' own errors are pages already.
+fn html_for_bare_errors(response: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let status = response.status();
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("text/html"));
+    if !(status.is_client_error() || status.is_server_error()) || is_html {
+        return response;
+    }
+    let error = match status.as_u16() {
+        404 | 405 => AppError::NotFound,
+        413 => AppError::PayloadTooLarge,
+        _ => AppError::Internal(anyhow::anyhow!("{status}")),
+    };
+    let chrome = crate::web::Chrome::bare(response.request());
+    let page = crate::web::error_page(&chrome, &error);
+    response.into_response(page)
 }
 
 /// Errors answered by the framework itself (404 route, 405 method) become problem+json.

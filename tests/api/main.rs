@@ -12,6 +12,7 @@ mod http;
 mod mfa;
 mod openapi;
 mod outbox;
+mod screens;
 mod security;
 mod sessions;
 mod statements;

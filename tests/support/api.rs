@@ -159,6 +159,11 @@ impl Api {
         }
     }
 
+    /// The HTTP client itself, for requests the helpers do not make.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

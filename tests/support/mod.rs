@@ -14,6 +14,7 @@ pub mod backend;
 pub mod cast;
 pub mod endpoints;
 pub mod forms;
+pub mod html;
 pub mod library;
 pub mod smtp;
 pub mod sql;

@@ -31,12 +31,17 @@ pub async fn download_attachment(
     let request_id = RequestId::from(request_id);
     let file =
         app::requests::download_attachment(&state, &user, &request_id, &attachment_id).await?;
-    Ok(HttpResponse::Ok()
+    Ok(file_response(file))
+}
+
+/// A stored file, as a download (both front doors answer it so).
+pub fn file_response(file: app::requests::AttachmentFile) -> HttpResponse {
+    HttpResponse::Ok()
         .content_type(file.content_type.as_str())
         .insert_header(ContentDisposition {
             disposition: DispositionType::Attachment,
             parameters: vec![DispositionParam::Filename(file.filename)],
         })
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .body(file.bytes))
+        .body(file.bytes)
 }

@@ -1,0 +1,699 @@
+//! A requester's screens: their requests, the patient's form (new and edit; save as draft or
+//! save and submit), and a request's page (status in words, the meeting date, the thread and
+//! the answer to a request for information, attachments, withdrawal, the delivered opinion).
+
+use actix_multipart::Multipart;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use futures_util::StreamExt;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::super::context::{OrPage, Web, WebError};
+use super::super::form::{Kind, Submitted};
+use super::super::i18n;
+use super::public::topic_labels;
+use super::{FormErrors, field_errors};
+use crate::app::pagination::PageRequest;
+use crate::app::requests::ListFilter;
+use crate::app::views::RequestView;
+use crate::app::workflow::ExpectedVersion;
+use crate::app::{self, AppError};
+use crate::domain::FieldError;
+use crate::domain::account::Role;
+use crate::domain::ids::RequestId;
+use crate::domain::request_form::{Topic, Urgency};
+use crate::domain::request_status::{self, RequestStatus, Transition};
+
+/// The form's fields, named as the API names them.
+const FORM_FIELDS: &[(&str, Option<Kind>)] = &[
+    ("topic", None),
+    ("urgency", None),
+    ("patient.initials", None),
+    ("patient.sex", None),
+    ("patient.birth_date", None),
+    ("patient.gestational_age_weeks", Some(Kind::Integer)),
+    ("patient.local_id", None),
+    ("question", None),
+    ("clinical_summary", None),
+    ("family_history", None),
+    ("growth", None),
+    ("suspected_diagnosis.text", None),
+    ("suspected_diagnosis.orpha_code", None),
+    ("genetic_tests", None),
+    ("hpo_terms", Some(Kind::List)),
+    ("consent_obtained", Some(Kind::Checkbox)),
+];
+
+const SEXES: &[&str] = &["female", "male", "undetermined", "unknown"];
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    status: Option<String>,
+    cursor: Option<String>,
+}
+
+/// `GET /requests`: the requester's own, newest first, by status; paged.
+pub async fn list(web: Web, query: web::Query<ListQuery>) -> Result<HttpResponse, WebError> {
+    let actor = web.actor()?;
+    let status = query
+        .status
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .and_then(RequestStatus::parse);
+    let page = app::requests::list(
+        &web.state,
+        actor,
+        ListFilter {
+            status,
+            staff: None,
+            meeting_id: None,
+            urgency: None,
+        },
+        PageRequest {
+            limit: Some(25),
+            cursor: query.cursor.clone(),
+        },
+    )
+    .await
+    .or_page(&web)?;
+    web.page("requests.html")
+        .with("items", &page.items)
+        .with("next_cursor", &page.next_cursor)
+        .with("status", status.map(|s| s.as_str()))
+        .with(
+            "statuses",
+            RequestStatus::ALL
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .with("can_create", actor.has_role(Role::Requester))
+        .render()
+}
+
+/// The form's values as the template shows them: dotted names, text values.
+fn flatten(prefix: &str, value: &Value, out: &mut Map<String, Value>) {
+    match value {
+        Value::Object(members) => {
+            for (name, member) in members {
+                let name = if prefix.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{prefix}.{name}")
+                };
+                flatten(&name, member, out);
+            }
+        }
+        Value::Null => {}
+        Value::Bool(_) | Value::Array(_) => {
+            out.insert(prefix.to_owned(), value.clone());
+        }
+        Value::Number(n) => {
+            out.insert(prefix.to_owned(), Value::String(n.to_string()));
+        }
+        Value::String(_) => {
+            out.insert(prefix.to_owned(), value.clone());
+        }
+    }
+}
+
+/// What the form template needs besides its values.
+struct FormPage<'a> {
+    action: String,
+    reference: Option<String>,
+    version: Option<i64>,
+    autosave_key: String,
+    errors: &'a [FieldError],
+}
+
+async fn form_page(
+    web: &Web,
+    page: FormPage<'_>,
+    values: Map<String, Value>,
+    hpo_terms: Vec<String>,
+    status: StatusCode,
+) -> Result<HttpResponse, WebError> {
+    let language = web.lang();
+    let errors = FormErrors::new(language, page.errors);
+    let ahead = app::network::staffs_ahead(&web.state).await.or_page(web)?;
+    let routes: Vec<Value> = ahead
+        .iter()
+        .flat_map(|a| {
+            topic_labels(language, &a.staff.topics)
+                .into_iter()
+                .map(|topic| {
+                    serde_json::json!({
+                        "topic": topic,
+                        "staff": a.staff.name,
+                        "next": a.next_meeting.as_ref().map(|m| m.starts_at),
+                    })
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let topics: Vec<(String, String)> = Topic::ALL
+        .iter()
+        .map(|t| {
+            (
+                t.as_str().to_owned(),
+                i18n::text(language, &format!("topic.{t}"), &[]),
+            )
+        })
+        .collect();
+    let urgencies: Vec<(String, String)> = Urgency::ALL
+        .iter()
+        .map(|u| {
+            (
+                u.as_str().to_owned(),
+                i18n::text(language, &format!("urgency.{u}"), &[]),
+            )
+        })
+        .collect();
+    let sexes: Vec<(String, String)> = SEXES
+        .iter()
+        .map(|s| {
+            (
+                (*s).to_owned(),
+                i18n::text(language, &format!("sex.{s}"), &[]),
+            )
+        })
+        .collect();
+    let mut values = values;
+    values
+        .entry("urgency")
+        .or_insert_with(|| Value::String("routine".into()));
+    values
+        .entry("consent_obtained")
+        .or_insert(Value::Bool(false));
+    let mut hpo_terms = hpo_terms;
+    let wanted = (hpo_terms.len() + 1).max(3);
+    hpo_terms.resize(wanted, String::new());
+    let hpo_error = errors
+        .fields
+        .iter()
+        .find(|(field, _)| field.starts_with("hpo_terms"))
+        .map(|(_, message)| message.clone());
+    web.page("request_form.html")
+        .with("action", page.action)
+        .with("reference", page.reference)
+        .with("version", page.version)
+        .with("autosave_key", page.autosave_key)
+        .with("values", values)
+        .with("hpo_terms", hpo_terms)
+        .with("hpo_error", hpo_error)
+        .with("errors", &errors.fields)
+        .with("summary", &errors.summary)
+        .with("topics", topics)
+        .with("urgencies", urgencies)
+        .with("sexes", sexes)
+        .with("routes", routes)
+        .status(status)
+        .render()
+}
+
+/// The submitted values, shown again as they were typed.
+fn typed_values(form: &Submitted) -> (Map<String, Value>, Vec<String>) {
+    let mut values = Map::new();
+    for (name, kind) in FORM_FIELDS {
+        match kind {
+            Some(Kind::Checkbox) => {
+                values.insert((*name).to_owned(), Value::Bool(form.get(name).is_some()));
+            }
+            Some(Kind::List) => {}
+            _ => {
+                if let Some(text) = form.get(name) {
+                    values.insert((*name).to_owned(), Value::String(text.to_owned()));
+                }
+            }
+        }
+    }
+    let terms = form
+        .all("hpo_terms")
+        .into_iter()
+        .filter(|t| !t.trim().is_empty())
+        .collect();
+    (values, terms)
+}
+
+fn view_values(view: &RequestView) -> (Map<String, Value>, Vec<String>) {
+    let mut values = Map::new();
+    if let Ok(json) = serde_json::to_value(&view.form) {
+        flatten("", &json, &mut values);
+    }
+    values.remove("hpo_terms");
+    (values, view.form.hpo_terms.clone())
+}
+
+/// `GET /requests/new`: the patient's form.
+pub async fn new_page(web: Web) -> Result<HttpResponse, WebError> {
+    let actor = web.actor()?;
+    actor.require_any(&[Role::Requester]).or_page(&web)?;
+    form_page(
+        &web,
+        FormPage {
+            action: "/requests".into(),
+            reference: None,
+            version: None,
+            autosave_key: format!("new:{}", actor.id),
+            errors: &[],
+        },
+        Map::new(),
+        Vec::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+fn request_path(id: &str, done: &str) -> String {
+    format!("/requests/{id}?done={done}")
+}
+
+/// After a save: with `intent=submit`, the submission; its refusal shows the saved draft's
+/// form again with what is missing.
+async fn then_submit(
+    web: &Web,
+    form: &Submitted,
+    view: RequestView,
+) -> Result<HttpResponse, WebError> {
+    let actor = web.actor()?;
+    if form.get("intent") != Some("submit") {
+        return Ok(web.redirect(&request_path(&view.id, "saved")));
+    }
+    let id = RequestId::from(view.id.clone());
+    match app::requests::submit(&web.state, actor, &id, None, None).await {
+        Ok(_) => Ok(web.redirect(&request_path(&view.id, "submitted"))),
+        Err(AppError::Validation(errors)) => {
+            let (values, terms) = typed_values(form);
+            form_page(
+                web,
+                FormPage {
+                    action: format!("/requests/{}", view.id),
+                    reference: Some(view.reference.clone()),
+                    version: Some(view.version),
+                    autosave_key: format!("request:{}", view.id),
+                    errors: &errors,
+                },
+                values,
+                terms,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(other) => Err(web.error(other)),
+    }
+}
+
+/// `POST /requests`: a new draft (`intent=save`) or a new draft submitted (`intent=submit`).
+pub async fn create(web: Web, body: web::Bytes) -> Result<HttpResponse, WebError> {
+    let form = Submitted::parse(&body);
+    web.check_post(form.get("csrf_token"))?;
+    let actor = web.actor()?;
+    let json = match form.to_json(FORM_FIELDS) {
+        Ok(json) => json,
+        Err(errors) => return new_form_refused(&web, &form, errors).await,
+    };
+    match app::requests::create(&web.state, actor, json, None).await {
+        Ok(app::idempotency::Outcome::Fresh { value, .. }) => then_submit(&web, &form, value).await,
+        Ok(app::idempotency::Outcome::Replayed(_)) => Ok(web.redirect("/requests")),
+        Err(error) => {
+            let errors = field_errors(error).or_page(&web)?;
+            new_form_refused(&web, &form, errors).await
+        }
+    }
+}
+
+/// The new request's form again, as typed, with its errors (nothing was saved).
+async fn new_form_refused(
+    web: &Web,
+    form: &Submitted,
+    errors: Vec<FieldError>,
+) -> Result<HttpResponse, WebError> {
+    let actor = web.actor()?;
+    let (values, terms) = typed_values(form);
+    form_page(
+        web,
+        FormPage {
+            action: "/requests".into(),
+            reference: None,
+            version: None,
+            autosave_key: format!("new:{}", actor.id),
+            errors: &errors,
+        },
+        values,
+        terms,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+}
+
+/// The request, and whether its page's actions are offered to this actor.
+async fn load(web: &Web, id: &RequestId) -> Result<RequestView, WebError> {
+    let actor = web.actor()?;
+    app::requests::get(&web.state, actor, id).await.or_page(web)
+}
+
+/// `GET /requests/{id}/edit`: while `draft` or `needs_info`.
+pub async fn edit_page(web: Web, id: web::Path<String>) -> Result<HttpResponse, WebError> {
+    let id = RequestId::from(id.into_inner());
+    let view = load(&web, &id).await?;
+    let actor = web.actor()?;
+    if view.requester.id != actor.id || !request_status::EDITABLE.contains(&view.status) {
+        return Err(web.error(AppError::refused("not editable", view.status)));
+    }
+    let (values, terms) = view_values(&view);
+    form_page(
+        &web,
+        FormPage {
+            action: format!("/requests/{}", view.id),
+            reference: Some(view.reference.clone()),
+            version: Some(view.version),
+            autosave_key: format!("request:{}", view.id),
+            errors: &[],
+        },
+        values,
+        terms,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// `POST /requests/{id}`: saves the form (a merge patch of every field), then submits it
+/// with `intent=submit`.
+pub async fn update(
+    web: Web,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    let form = Submitted::parse(&body);
+    web.check_post(form.get("csrf_token"))?;
+    let actor = web.actor()?;
+    let id = RequestId::from(id.into_inner());
+    let version = form.get("version").and_then(|v| v.parse::<i64>().ok());
+    let result = match form.to_json(FORM_FIELDS) {
+        Ok(json) => {
+            app::requests::update(
+                &web.state,
+                actor,
+                &id,
+                json,
+                version.map(ExpectedVersion::Body),
+            )
+            .await
+        }
+        Err(errors) => Err(AppError::Validation(errors)),
+    };
+    match result {
+        Ok(view) => then_submit(&web, &form, view).await,
+        Err(error) => {
+            let errors = field_errors(error).or_page(&web)?;
+            let (values, terms) = typed_values(&form);
+            let view = load(&web, &id).await?;
+            form_page(
+                &web,
+                FormPage {
+                    action: format!("/requests/{id}"),
+                    reference: Some(view.reference.clone()),
+                    version,
+                    autosave_key: format!("request:{id}"),
+                    errors: &errors,
+                },
+                values,
+                terms,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DoneQuery {
+    done: Option<String>,
+}
+
+const DONE: &[&str] = &[
+    "saved",
+    "submitted",
+    "withdrawn",
+    "message",
+    "answered",
+    "attached",
+];
+
+/// `GET /requests/{id}`: the request as its requester follows it.
+pub async fn show(
+    web: Web,
+    id: web::Path<String>,
+    query: web::Query<DoneQuery>,
+) -> Result<HttpResponse, WebError> {
+    let id = RequestId::from(id.into_inner());
+    let view = load(&web, &id).await?;
+    request_page(&web, view, query.done.as_deref(), &[], StatusCode::OK).await
+}
+
+async fn request_page(
+    web: &Web,
+    view: RequestView,
+    done: Option<&str>,
+    errors: &[FieldError],
+    status: StatusCode,
+) -> Result<HttpResponse, WebError> {
+    let actor = web.actor()?;
+    let id = RequestId::from(view.id.clone());
+    let messages = app::requests::messages(
+        &web.state,
+        actor,
+        &id,
+        PageRequest {
+            limit: Some(100),
+            cursor: None,
+        },
+    )
+    .await
+    .or_page(web)?;
+    let opinion = if matches!(
+        view.status,
+        RequestStatus::Completed | RequestStatus::Discussed
+    ) {
+        match app::opinions::get(&web.state, actor, &id).await {
+            Ok(opinion) => Some(opinion),
+            Err(AppError::NotFound) => None,
+            Err(other) => return Err(web.error(other)),
+        }
+    } else {
+        None
+    };
+    let owner = view.requester.id == actor.id;
+    let allowed = view.status.allowed_transitions();
+    let needs_answer = owner && view.status == RequestStatus::NeedsInfo;
+    let question = messages
+        .items
+        .iter()
+        .rev()
+        .find(|m| m.author.role == Role::Coordinator)
+        .map(|m| m.body.clone());
+    let staff_name = match &view.staff {
+        Some(code) => app::network::staffs(&web.state)
+            .await
+            .or_page(web)?
+            .into_iter()
+            .find(|s| &s.code == code)
+            .map(|s| s.name),
+        None => None,
+    };
+    let form_errors = FormErrors::new(web.lang(), errors);
+    let max_file = (web.state.settings.storage.max_attachment_bytes / 1_048_576).to_string();
+    web.page("request.html")
+        .with("autosave_key", format!("request:{}", view.id))
+        .with("done", done.filter(|d| DONE.contains(d)))
+        .with("staff_name", staff_name)
+        .with(
+            "can_edit",
+            owner && request_status::EDITABLE.contains(&view.status),
+        )
+        .with("can_submit", owner && allowed.contains(&Transition::Submit))
+        .with(
+            "can_withdraw",
+            owner && allowed.contains(&Transition::Withdraw),
+        )
+        .with(
+            "can_attach",
+            owner && request_status::ACCEPTS_ATTACHMENTS.contains(&view.status),
+        )
+        .with("can_write", !view.status.is_terminal())
+        .with("needs_answer", needs_answer)
+        .with("question", question)
+        .with("messages", &messages.items)
+        .with("opinion", opinion)
+        .with("max_file", max_file)
+        .with("values", serde_json::json!({}))
+        .with("errors", &form_errors.fields)
+        .with("summary", &form_errors.summary)
+        .with("request", &view)
+        .status(status)
+        .render()
+}
+
+/// `POST /requests/{id}/submit`.
+pub async fn submit(
+    web: Web,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    let form = Submitted::parse(&body);
+    web.check_post(form.get("csrf_token"))?;
+    let actor = web.actor()?;
+    let id = RequestId::from(id.into_inner());
+    let version = form.get("version").and_then(|v| v.parse::<i64>().ok());
+    match app::requests::submit(
+        &web.state,
+        actor,
+        &id,
+        version.map(ExpectedVersion::Body),
+        None,
+    )
+    .await
+    {
+        Ok(_) => Ok(web.redirect(&request_path(&id, "submitted"))),
+        Err(AppError::Validation(errors)) => {
+            let view = load(&web, &id).await?;
+            let (values, terms) = view_values(&view);
+            form_page(
+                &web,
+                FormPage {
+                    action: format!("/requests/{id}"),
+                    reference: Some(view.reference.clone()),
+                    version: Some(view.version),
+                    autosave_key: format!("request:{id}"),
+                    errors: &errors,
+                },
+                values,
+                terms,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(other) => Err(web.error(other)),
+    }
+}
+
+/// `POST /requests/{id}/withdraw`.
+pub async fn withdraw(
+    web: Web,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    let form = Submitted::parse(&body);
+    web.check_post(form.get("csrf_token"))?;
+    let actor = web.actor()?;
+    let id = RequestId::from(id.into_inner());
+    app::requests::withdraw(&web.state, actor, &id)
+        .await
+        .or_page(&web)?;
+    Ok(web.redirect(&request_path(&id, "withdrawn")))
+}
+
+/// `POST /requests/{id}/messages`: a message; while information is awaited, the answer.
+pub async fn message(
+    web: Web,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    let form = Submitted::parse(&body);
+    web.check_post(form.get("csrf_token"))?;
+    let actor = web.actor()?;
+    let id = RequestId::from(id.into_inner());
+    let before = load(&web, &id).await?;
+    match app::requests::post_message(&web.state, actor, &id, form.text("body")).await {
+        Ok(_) => {
+            let done = if before.status == RequestStatus::NeedsInfo {
+                "answered"
+            } else {
+                "message"
+            };
+            Ok(web.redirect(&request_path(&id, done)))
+        }
+        Err(error) => {
+            let errors = field_errors(error).or_page(&web)?;
+            request_page(
+                &web,
+                before,
+                None,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+/// `POST /requests/{id}/attachments` (multipart: `csrf_token` first, then `file`).
+pub async fn upload(
+    web: Web,
+    req: HttpRequest,
+    id: web::Path<String>,
+    mut payload: Multipart,
+) -> Result<HttpResponse, WebError> {
+    // The token is the form's first field: read it (bounded) before any file byte.
+    let mut token = None;
+    if let Some(Ok(mut field)) = payload.next().await
+        && field.name() == Some("csrf_token")
+    {
+        let mut bytes = Vec::new();
+        while let Some(Ok(chunk)) = field.next().await {
+            bytes.extend_from_slice(&chunk);
+            if bytes.len() > 256 {
+                break;
+            }
+        }
+        token = String::from_utf8(bytes).ok();
+    }
+    web.check_post(token.as_deref())?;
+    let actor = web.actor()?;
+    let id = RequestId::from(id.into_inner());
+    let announced = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    match app::requests::upload_attachment(&web.state, actor, &id, announced, &mut payload).await {
+        Ok(_) => Ok(web.redirect(&request_path(&id, "attached"))),
+        Err(error @ (AppError::PayloadTooLarge | AppError::UnsupportedMediaType(_))) => {
+            let message = match error {
+                AppError::PayloadTooLarge => "is larger than allowed",
+                _ => "is not a PDF, an image or a DICOM file",
+            };
+            let view = load(&web, &id).await?;
+            request_page(
+                &web,
+                view,
+                None,
+                &[FieldError::new("file", message)],
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(error) => {
+            let errors = field_errors(error).or_page(&web)?;
+            let view = load(&web, &id).await?;
+            request_page(&web, view, None, &errors, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
+}
+
+/// `GET /requests/{id}/attachments/{attachment_id}`.
+pub async fn download(
+    web: Web,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, WebError> {
+    let actor = web.actor()?;
+    let (id, attachment_id) = path.into_inner();
+    let file =
+        app::requests::download_attachment(&web.state, actor, &RequestId::from(id), &attachment_id)
+            .await
+            .or_page(&web)?;
+    Ok(crate::routes::requests::attachment_download::file_response(
+        file,
+    ))
+}

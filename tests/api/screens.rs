@@ -1,0 +1,252 @@
+//! The web screens without JavaScript, over plain HTTP on both databases: a physician's whole
+//! journey through the forms (register, confirm, sign in, a form with errors then fixed, an
+//! attachment, submit, answer a question, read the opinion, sign out), and the session and
+//! CSRF rules every POST follows.
+
+use serde_json::json;
+
+use crate::helpers::spawn_app;
+use crate::on_both_backends;
+use crate::support::backend::Backend;
+use crate::support::cast::{COORDINATOR, PASSWORD, rpps};
+use crate::support::html::{Browser, location};
+
+on_both_backends!(
+    a_physician_asks_for_an_opinion_without_javascript,
+    a_post_without_the_token_or_from_elsewhere_changes_nothing,
+    unknown_pages_are_pages_and_the_api_keeps_problems,
+);
+
+async fn a_physician_asks_for_an_opinion_without_javascript(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut browser = Browser::new(&app.api);
+
+    let home = browser.get("/").await;
+    assert_eq!(home.status, 200);
+    assert!(home.text.contains("<html lang=\"fr\""), "French by default");
+    assert!(home.text.contains("Weekly national MOC RCP"));
+    let cookie = home.header("set-cookie").unwrap();
+    assert!(cookie.starts_with("consilium_session="), "{cookie}");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
+    assert!(!cookie.contains("Secure"), "plain http in development");
+    assert!(
+        home.header("content-security-policy")
+            .unwrap()
+            .contains("script-src 'self'")
+    );
+
+    // Register; the verification link's GET leaves the token usable.
+    let page = browser.get("/register").await;
+    let email = "jeanne.martin@chu-nancy.fr";
+    let rpps_number = rpps(31);
+    let fields = [
+        ("email", email),
+        ("password", PASSWORD),
+        ("full_name", "Dr Jeanne Martin"),
+        ("rpps", rpps_number.as_str()),
+        ("specialty", "Pédiatrie"),
+        ("site_code", ""),
+        ("phone", ""),
+        ("language", "fr"),
+    ];
+    let bad = browser
+        .post(
+            "/register",
+            &page,
+            &[("email", "not-an-address"), ("password", "short")],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.text.contains("role=\"alert\""), "an error summary");
+    assert!(bad.text.contains("href=\"#field-email\""));
+    assert!(bad.text.contains("aria-invalid=\"true\""));
+    assert!(bad.text.contains("value=\"not-an-address\""), "values kept");
+    assert!(
+        bad.text
+            .contains("n&#x27;est pas une adresse e-mail valide")
+            || bad.text.contains("n'est pas une adresse e-mail valide"),
+        "the API's message, in French"
+    );
+    let registered = browser.post("/register", &page, &fields).await;
+    assert_eq!(registered.status, 303);
+    assert_eq!(location(&registered), "/register?sent=1");
+    let mail = app.wait_for_mail_to(email).await;
+    let token = mail.token();
+    let verify_page = browser.get(&format!("/verify-email?token={token}")).await;
+    assert_eq!(verify_page.status, 200);
+    let again = browser.get(&format!("/verify-email?token={token}")).await;
+    assert_eq!(again.status, 200, "a GET spends nothing");
+    let verified = browser
+        .post("/verify-email", &verify_page, &[("token", token.as_str())])
+        .await;
+    assert_eq!(verified.status, 200);
+    assert!(
+        verified.text.contains(&format!("value=\"{email}\"")),
+        "the address filled in"
+    );
+
+    // Sign in; `?next=` keeps to local paths.
+    let signed_in = browser
+        .post(
+            "/login?next=//evil.example/x",
+            &verified,
+            &[("email", email), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(signed_in.status, 303);
+    assert_eq!(location(&signed_in), "/");
+    assert_eq!(location(&browser.get("/").await), "/requests");
+
+    // The form with an error first: the summary, the message at the field, the values kept.
+    let form = browser.get("/requests/new").await;
+    assert_eq!(form.status, 200);
+    assert!(form.text.contains("name=\"patient.birth_date\""));
+    let mut fields = vec![
+        ("topic", "diagnosis"),
+        ("urgency", "routine"),
+        ("patient.initials", "AB"),
+        ("patient.sex", "female"),
+        ("patient.birth_date", "2019-04-12"),
+        ("patient.gestational_age_weeks", ""),
+        (
+            "question",
+            "Which skeletal dysplasia? Is FGFR3 testing indicated?",
+        ),
+        (
+            "clinical_summary",
+            "Short limbs noted at 2 years, height -3.1 SD",
+        ),
+        ("suspected_diagnosis.orpha_code", "ORPHA-429"),
+        ("hpo_terms", "HP:0004322"),
+        ("hpo_terms", ""),
+        ("consent_obtained", "true"),
+        ("intent", "submit"),
+    ];
+    let refused = browser.post("/requests", &form, &fields).await;
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    assert!(
+        refused
+            .text
+            .contains("href=\"#field-suspected_diagnosis-orpha_code\"")
+    );
+    assert!(refused.text.contains("value=\"ORPHA-429\""), "values kept");
+    assert!(refused.text.contains("ORPHA:&lt;chiffres&gt;"), "in French");
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM requests").await, 0);
+    fields[8] = ("suspected_diagnosis.orpha_code", "ORPHA:429");
+    let created = browser.post("/requests", &refused, &fields).await;
+    assert_eq!(created.status, 303, "{}", created.text);
+    let request_path = location(&created);
+    assert!(request_path.ends_with("?done=submitted"), "{request_path}");
+    let id = request_path
+        .trim_start_matches("/requests/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = browser.get(&request_path).await;
+    assert_eq!(page.status, 200);
+    assert!(page.text.contains("Soumise"), "the status in words");
+    assert!(page.text.contains("Réunion proposée"), "the proposed date");
+
+    // An attachment.
+    let pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".to_vec();
+    let uploaded = browser
+        .upload(
+            &format!("/requests/{id}/attachments"),
+            &page,
+            "growth.pdf",
+            pdf.clone(),
+            "application/pdf",
+        )
+        .await;
+    assert_eq!(uploaded.status, 303, "{}", uploaded.text);
+    let page = browser.get(&location(&uploaded)).await;
+    assert!(page.text.contains("growth.pdf"));
+
+    // A coordinator asks for information through the API; the physician answers on the page.
+    let (_, coordinator) = app.staff(&COORDINATOR).await;
+    let asked = app
+        .post(
+            &format!("/api/v1/requests/{id}/request-info"),
+            Some(&coordinator),
+            json!({"message": "Please add the skeletal survey."}),
+        )
+        .await;
+    assert_eq!(asked.status, 200, "{:?}", asked.body);
+    let page = browser.get(&format!("/requests/{id}")).await;
+    assert!(page.text.contains("Please add the skeletal survey."));
+    let answered = browser
+        .post(
+            &format!("/requests/{id}/messages"),
+            &page,
+            &[("body", "Survey attached: mesomelic shortening.")],
+        )
+        .await;
+    assert_eq!(answered.status, 303);
+    let page = browser.get(&location(&answered)).await;
+    assert!(page.text.contains("Votre réponse a été envoyée"));
+
+    // Sign out: the session ends on the server.
+    let signed_out = browser.post("/logout", &page, &[]).await;
+    assert_eq!(signed_out.status, 303);
+    let after = browser.get(&format!("/requests/{id}")).await;
+    assert_eq!(after.status, 303);
+    assert!(location(&after).starts_with("/login?next="));
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM web_sessions").await, 0);
+}
+
+async fn a_post_without_the_token_or_from_elsewhere_changes_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut browser = Browser::new(&app.api);
+    let page = browser.get("/register").await;
+    let token = crate::support::html::csrf_token(&page.text);
+    let fields = [("email", "a@chu.fr"), ("password", PASSWORD)];
+    let without = browser
+        .post_raw("/login", &fields, Some(&browser.origin.clone()))
+        .await;
+    assert_eq!(without.status, 403);
+    let mut with_token = vec![("csrf_token", token.as_str())];
+    with_token.extend_from_slice(&fields);
+    let elsewhere = browser
+        .post_raw("/login", &with_token, Some("https://evil.example"))
+        .await;
+    assert_eq!(elsewhere.status, 403);
+    let no_origin = browser.post_raw("/login", &with_token, None).await;
+    assert_eq!(no_origin.status, 403);
+    assert!(elsewhere.text.contains("<h1>"), "a page, not JSON");
+    let audited = app
+        .count("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'web.login'")
+        .await;
+    assert_eq!(audited, 0, "nothing was tried");
+}
+
+async fn unknown_pages_are_pages_and_the_api_keeps_problems(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut browser = Browser::new(&app.api);
+    let page = browser.get("/no/such/page").await;
+    assert_eq!(page.status, 404);
+    assert!(page.content_type().starts_with("text/html"));
+    assert!(page.text.contains("Page introuvable"));
+    let api = browser.get("/api/v1/no/such").await;
+    assert_eq!(api.status, 404);
+    assert!(api.content_type().starts_with("application/problem+json"));
+    let asset = browser.get("/").await;
+    assert_eq!(asset.status, 200, "{}", asset.text);
+    let css = asset
+        .text
+        .split("href=\"")
+        .find(|part| part.starts_with("/static/consilium."))
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let served = browser.get(&css).await;
+    assert_eq!(served.status, 200);
+    assert!(
+        served
+            .header("cache-control")
+            .unwrap()
+            .contains("immutable")
+    );
+}
