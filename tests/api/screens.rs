@@ -189,6 +189,11 @@ async fn a_physician_asks_for_an_opinion_without_javascript(backend: Backend) {
     // Sign out: the session ends on the server.
     let signed_out = browser.post("/logout", &page, &[]).await;
     assert_eq!(signed_out.status, 303);
+    let home = browser.get(&location(&signed_out)).await;
+    assert!(
+        home.text.contains("data-autosave-clear-all"),
+        "signing out clears the drafts kept in the browser"
+    );
     let after = browser.get(&format!("/requests/{id}")).await;
     assert_eq!(after.status, 303);
     assert!(location(&after).starts_with("/login?next="));

@@ -13,6 +13,7 @@ use crate::domain::account::Language;
 #[derive(Debug, Deserialize)]
 pub struct HomeQuery {
     departement: Option<String>,
+    signed_out: Option<String>,
 }
 
 /// The labels of a staff's topics in the page's language.
@@ -89,6 +90,7 @@ pub async fn home(web: Web, query: web::Query<HomeQuery>) -> Result<HttpResponse
                 .collect::<Vec<_>>(),
         )
         .with("departement_error", departement_error)
+        .with("signed_out", query.signed_out.is_some())
         .render()
 }
 

@@ -315,7 +315,8 @@ pub async fn logout(mut web: Web, body: web::Bytes) -> Result<HttpResponse, WebE
         .or_page(&web)?;
     let (seed, _) = crate::auth::new_opaque_token();
     web.set_session(seed);
-    Ok(web.redirect("/"))
+    // The home page then clears every draft the browser kept.
+    Ok(web.redirect("/?signed_out=1"))
 }
 
 /// `GET /password-reset`.
