@@ -55,11 +55,12 @@
     if (inp.value) update();
   });
 
-  // 5. Add a row from a <template>. Index: number of .row-group children of the
-  // container, moved past any index whose id is already in the page.
+  // 5. Add a row from a <template>. Index: number of [data-row] children of the
+  // container, moved past any index whose id is already in the page; __NUMBER__ in a
+  // label is the row's number as people count (index + 1).
   const sub = (v, i) => v.split('__INDEX__').join(i);
   const next = (tpl, box) => {
-    let i = Array.from(box.children).filter(c => c.classList.contains('row-group')).length;
+    let i = Array.from(box.children).filter(c => c.hasAttribute('data-row')).length;
     const probe = tpl.content.querySelector('[id*="__INDEX__"]');
     while (probe && d.getElementById(sub(probe.id, i))) i++;
     return i;
@@ -71,6 +72,7 @@
       const v = el.getAttribute(a);
       if (v && v.includes('__INDEX__')) el.setAttribute(a, sub(v, i));
     }));
+    $$('label, legend', frag).forEach(el => { el.textContent = el.textContent.split('__NUMBER__').join(i + 1); });
     const first = frag.querySelector('input,select,textarea');
     box.appendChild(frag);
     return first;
@@ -160,6 +162,20 @@
     form.addEventListener('change', changed);
     addEventListener('beforeunload', save);
     d.addEventListener('visibilitychange', () => { if (d.visibilityState === 'hidden') save(); });
+  });
+
+  // 6. The chosen topic's staff and next meeting, under the topic (from the form's table).
+  $$('[data-route-for]').forEach(out => {
+    const sel = d.getElementById(out.dataset.routeFor);
+    if (!sel) return;
+    const show = () => {
+      const row = $$('tr[data-topic]', sel.form || d).find(r => r.dataset.topic === sel.value);
+      out.hidden = !row;
+      if (row) out.textContent = out.dataset.template.split('{staff}').join(row.dataset.staff)
+        .split('{when}').join(row.dataset.when || out.dataset.none);
+    };
+    sel.addEventListener('change', show);
+    if (sel.value) show();
   });
 
   // 3. Confirm before a destructive submission.

@@ -59,6 +59,7 @@ pub async fn around_every_request(
                 .then(|| origin.to_owned())
         }),
         is_docs,
+        is_page: !path.starts_with("/api/") && !is_docs,
     };
     let span = tracing::info_span!("http", request_id = %request_id, %method, %path);
     let started = Instant::now();
@@ -143,6 +144,8 @@ struct Policy {
     /// The request's `Origin`, when it is one of `server.cors_allowed_origins`.
     cors_origin: Option<String>,
     is_docs: bool,
+    /// A screen (not the API, not its documentation).
+    is_page: bool,
 }
 
 /// A 401 or 403 of the API is written to the audit trail (sign-in endpoints audit their own
@@ -208,9 +211,16 @@ fn finish(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+    // The API sends no referrer at all. Pages send one to their own origin only: with
+    // `no-referrer` a browser posts its forms with `Origin: null`, and the CSRF check wants
+    // the real one.
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static(if policy.is_page {
+            "same-origin"
+        } else {
+            "no-referrer"
+        }),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     if policy.is_docs {

@@ -58,17 +58,22 @@ pub fn csrf_token(cookie: &str) -> String {
 /// browser addressed, or (without `Origin`) `Sec-Fetch-Site: same-origin`.
 fn same_origin(req: &HttpRequest, state: &AppState) -> bool {
     let headers = req.headers();
+    let fetched_from_same_origin = || {
+        headers
+            .get("sec-fetch-site")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|site| site == "same-origin")
+    };
     match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        // A browser says `null` where a referrer policy hides the origin; its own
+        // `Sec-Fetch-Site` (no page can set it) still tells where the form was.
+        None | Some("null") => fetched_from_same_origin(),
         Some(origin) => {
             let public = state.public_url().trim_end_matches('/');
             let info = req.connection_info();
             let addressed = format!("{}://{}", info.scheme(), info.host());
             origin == public || origin == addressed
         }
-        None => headers
-            .get("sec-fetch-site")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|site| site == "same-origin"),
     }
 }
 

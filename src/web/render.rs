@@ -143,6 +143,16 @@ fn filesize(size: i64) -> String {
     }
 }
 
+/// `value|shown`: a form value as a field shows it; none (a field left empty) is empty, not
+/// "None".
+fn shown(value: Value) -> Value {
+    if value.is_none() || value.is_undefined() {
+        Value::from("")
+    } else {
+        value
+    }
+}
+
 pub fn environment() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
@@ -160,6 +170,7 @@ pub fn environment() -> &'static Environment<'static> {
         env.add_filter("day", day);
         env.add_filter("field_id", |name: &str| field_id(name));
         env.add_filter("filesize", filesize);
+        env.add_filter("shown", shown);
         env
     })
 }
@@ -218,6 +229,50 @@ mod tests {
                 assert_eq!(html.matches("<h1>").count(), 1, "{kind}");
             }
         }
+    }
+
+    #[test]
+    fn a_field_left_empty_is_shown_empty() {
+        let mut values = chrome(Language::Fr);
+        values.insert("summary".into(), Value::from(Vec::<Value>::new()));
+        values.insert("sites".into(), Value::from(Vec::<Value>::new()));
+        values.insert("languages".into(), Value::from(Vec::<Value>::new()));
+        values.insert(
+            "errors".into(),
+            Value::from(BTreeMap::<String, Value>::new()),
+        );
+        let mut form = BTreeMap::new();
+        form.insert("phone".to_owned(), Value::from(()));
+        form.insert("rpps".to_owned(), Value::from("10000000314"));
+        values.insert("values".into(), Value::from(form));
+        let html = render("register.html", &values).unwrap();
+        assert!(html.contains(r#"name="phone" value="""#), "{html}");
+        assert!(html.contains(r#"name="rpps" value="10000000314""#));
+        assert!(!html.contains("None"));
+    }
+
+    #[test]
+    fn the_sign_in_page_keeps_where_to_go_next() {
+        let mut values = chrome(Language::Fr);
+        for flag in ["ended", "verified", "reset"] {
+            values.insert(flag.into(), Value::from(false));
+        }
+        values.insert("failed".into(), Value::from(()));
+        values.insert(
+            "errors".into(),
+            Value::from(BTreeMap::<String, Value>::new()),
+        );
+        values.insert(
+            "values".into(),
+            Value::from(BTreeMap::<String, Value>::new()),
+        );
+        values.insert("next".into(), Value::from("/requests/new?a=1&b=2"));
+        let html = render("login.html", &values).unwrap();
+        // `/` stays as it is (escaped for HTML); `?`, `=` and `&` are encoded.
+        assert!(
+            html.contains(r#"action="/login?next=&#x2f;requests&#x2f;new%3Fa%3D1%26b%3D2""#),
+            "{html}"
+        );
     }
 
     #[test]

@@ -223,6 +223,18 @@ impl TestApp {
             .await
     }
 
+    /// An extraordinary meeting of `staff` that started an hour ago (so it can be held), made
+    /// by `coordinator`: answers its id.
+    pub async fn past_meeting(&self, coordinator: &str, staff: &str, capacity: i64) -> String {
+        let starts_at = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
+        let answer = self
+            .create_meeting(staff, &starts_at, capacity, coordinator)
+            .await;
+        assert_eq!(answer.status, 201, "{:?}", answer.body);
+        assert_eq!(answer.body["extraordinary"], true);
+        answer.id()
+    }
+
     /// Rows of a table, counted with plain SQL.
     pub async fn count(&self, sql: &str) -> i64 {
         sql::count(&self.db, sql).await

@@ -7,6 +7,7 @@ mod helpers;
 
 mod accounts;
 mod backup;
+mod browser;
 mod cli;
 mod http;
 mod mfa;

@@ -1,20 +1,23 @@
 //! The web screens without JavaScript, over plain HTTP on both databases: a physician's whole
 //! journey through the forms (register, confirm, sign in, a form with errors then fixed, an
-//! attachment, submit, answer a question, read the opinion, sign out), and the session and
-//! CSRF rules every POST follows.
+//! attachment, submit, answer a question, read the opinion and its earlier version, sign
+//! out), and the session, cookie and CSRF rules every POST follows.
 
 use serde_json::json;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{TestOptions, spawn_app, spawn_app_with};
 use crate::on_both_backends;
 use crate::support::backend::Backend;
-use crate::support::cast::{COORDINATOR, PASSWORD, rpps};
+use crate::support::cast::{ADMIN, COORDINATOR, EXPERT, PASSWORD, rpps};
+use crate::support::forms::{meeting_record, opinion};
 use crate::support::html::{Browser, location};
 
 on_both_backends!(
     a_physician_asks_for_an_opinion_without_javascript,
     a_post_without_the_token_or_from_elsewhere_changes_nothing,
     unknown_pages_are_pages_and_the_api_keeps_problems,
+    a_reset_a_disabling_or_a_role_change_ends_the_sessions,
+    on_https_the_cookie_is_secure_and_host_only,
 );
 
 async fn a_physician_asks_for_an_opinion_without_javascript(backend: Backend) {
@@ -29,6 +32,11 @@ async fn a_physician_asks_for_an_opinion_without_javascript(backend: Backend) {
     assert!(cookie.starts_with("consilium_session="), "{cookie}");
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
     assert!(!cookie.contains("Secure"), "plain http in development");
+    assert_eq!(
+        home.header("referrer-policy").as_deref(),
+        Some("same-origin"),
+        "with no-referrer, browsers post forms with `Origin: null`"
+    );
     assert!(
         home.header("content-security-policy")
             .unwrap()
@@ -186,6 +194,58 @@ async fn a_physician_asks_for_an_opinion_without_javascript(backend: Backend) {
     let page = browser.get(&location(&answered)).await;
     assert!(page.text.contains("Votre réponse a été envoyée"));
 
+    // The opinion, delivered; then amended and delivered again: both versions on the page.
+    let (expert_id, expert) = app.staff(&EXPERT).await;
+    let experts = app
+        .set_experts("rcp-national", &[&expert_id], &coordinator)
+        .await;
+    assert_eq!(experts.status, 200, "{:?}", experts.body);
+    let meeting = app.past_meeting(&coordinator, "rcp-national", 10).await;
+    let mut amended = opinion();
+    amended["summary"] = json!("Hypochondroplasia confirmed by the FGFR3 result.");
+    amended["diagnosis"]["status"] = json!("confirmed");
+    for (answer, what) in [
+        (app.schedule(&id, &meeting, &coordinator).await, "schedule"),
+        (
+            app.hold(&meeting, meeting_record(&[&id]), &coordinator)
+                .await,
+            "hold",
+        ),
+        (app.put_opinion(&id, opinion(), &expert).await, "write"),
+        (app.deliver(&id, &coordinator).await, "deliver"),
+    ] {
+        assert_eq!(answer.status, 200, "{what}: {:?}", answer.body);
+    }
+    let page = browser.get(&format!("/requests/{id}")).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(
+        page.text.contains("L&#x27;avis de la réunion")
+            || page.text.contains("L'avis de la réunion")
+    );
+    assert!(page.text.contains("Version 1"));
+    assert!(
+        page.text.contains("probable"),
+        "the diagnosis' status in words"
+    );
+    assert!(!page.text.contains("Versions précédentes"));
+    for (answer, what) in [
+        (app.put_opinion(&id, &amended, &coordinator).await, "amend"),
+        (app.deliver(&id, &coordinator).await, "deliver again"),
+    ] {
+        assert_eq!(answer.status, 200, "{what}: {:?}", answer.body);
+    }
+    let page = browser.get(&format!("/requests/{id}")).await;
+    assert!(page.text.contains("Version 2"));
+    assert!(
+        page.text
+            .contains("Hypochondroplasia confirmed by the FGFR3 result.")
+    );
+    assert!(
+        page.text.contains("Versions précédentes"),
+        "the earlier version kept"
+    );
+    assert!(page.text.contains(opinion()["summary"].as_str().unwrap()));
+
     // Sign out: the session ends on the server.
     let signed_out = browser.post("/logout", &page, &[]).await;
     assert_eq!(signed_out.status, 303);
@@ -218,11 +278,33 @@ async fn a_post_without_the_token_or_from_elsewhere_changes_nothing(backend: Bac
     assert_eq!(elsewhere.status, 403);
     let no_origin = browser.post_raw("/login", &with_token, None).await;
     assert_eq!(no_origin.status, 403);
+    // `Origin: null` (a referrer policy hid it) is judged by the browser's own
+    // `Sec-Fetch-Site`: a sandboxed frame elsewhere says cross-site.
+    let null_elsewhere = browser
+        .post_with_headers(
+            "/login",
+            &with_token,
+            &[("origin", "null"), ("sec-fetch-site", "cross-site")],
+        )
+        .await;
+    assert_eq!(null_elsewhere.status, 403);
+    let null_here = browser
+        .post_with_headers(
+            "/login",
+            &with_token,
+            &[("origin", "null"), ("sec-fetch-site", "same-origin")],
+        )
+        .await;
+    assert_eq!(
+        null_here.status, 401,
+        "tried: a wrong password, not a forbidden post"
+    );
+    assert!(null_here.text.contains("error-summary"));
     assert!(elsewhere.text.contains("<h1>"), "a page, not JSON");
     let audited = app
         .count("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'web.login'")
         .await;
-    assert_eq!(audited, 0, "nothing was tried");
+    assert_eq!(audited, 1, "only the same-origin attempt was tried");
 }
 
 async fn unknown_pages_are_pages_and_the_api_keeps_problems(backend: Backend) {
@@ -253,5 +335,113 @@ async fn unknown_pages_are_pages_and_the_api_keeps_problems(backend: Backend) {
             .header("cache-control")
             .unwrap()
             .contains("immutable")
+    );
+}
+
+/// Whoever holds a session cookie loses it when the password is reset, the account is
+/// disabled or its roles change: the next page asks to sign in again.
+async fn a_reset_a_disabling_or_a_role_change_ends_the_sessions(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let email = "paul.durand@chu-lyon.fr";
+    let requester = app.register_and_login(email, &rpps(41)).await;
+    let id = requester["user"]["id"].as_str().map(str::to_owned);
+    let (_, admin) = app.staff(&ADMIN).await;
+    let user_id = match id {
+        Some(id) => id,
+        None => {
+            let me = app
+                .me(Some(requester["access_token"].as_str().unwrap()))
+                .await;
+            me.body["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let signed_in_again = |_: ()| async {
+        let mut browser = Browser::new(&app.api);
+        browser.sign_in(email, PASSWORD).await;
+        assert_eq!(browser.get("/requests").await.status, 200);
+        browser
+    };
+
+    // A password reset through the screens, from another browser.
+    let mut holder = signed_in_again(()).await;
+    let mut other = Browser::new(&app.api);
+    let page = other.get("/password-reset").await;
+    let asked = other
+        .post("/password-reset", &page, &[("email", email)])
+        .await;
+    assert_eq!(asked.status, 303);
+    app.deliver_emails().await;
+    let mail = app.smtp.mails_to(email).pop().unwrap();
+    let link = mail.link(&app.settings.server.public_url);
+    assert!(link.starts_with("/reset-password?token="), "{link}");
+    let page = other.get(&link).await;
+    assert_eq!(page.status, 200);
+    let token = mail.token();
+    let new_password = "another correct horse battery";
+    let reset = other
+        .post(
+            "/reset-password",
+            &page,
+            &[("token", token.as_str()), ("password", new_password)],
+        )
+        .await;
+    assert_eq!(reset.status, 303, "{}", reset.text);
+    let after = holder.get("/requests").await;
+    assert_eq!(after.status, 303, "the reset ended the other session");
+    assert!(location(&after).starts_with("/login"));
+
+    // Disabled by an admin, then enabled again.
+    let mut holder = Browser::new(&app.api);
+    holder.sign_in(email, new_password).await;
+    assert_eq!(holder.get("/requests").await.status, 200);
+    let disabled = app
+        .update_user(&user_id, json!({"status": "disabled"}), &admin)
+        .await;
+    assert_eq!(disabled.status, 200, "{}", disabled.text);
+    assert_eq!(holder.get("/requests").await.status, 303);
+    let enabled = app
+        .update_user(&user_id, json!({"status": "active"}), &admin)
+        .await;
+    assert_eq!(enabled.status, 200, "{}", enabled.text);
+
+    // A role change.
+    let mut holder = Browser::new(&app.api);
+    holder.sign_in(email, new_password).await;
+    assert_eq!(holder.get("/requests").await.status, 200);
+    let roles = app
+        .set_roles(&user_id, &["requester", "expert"], &admin)
+        .await;
+    assert_eq!(roles.status, 200, "{}", roles.text);
+    assert_eq!(holder.get("/requests").await.status, 303);
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM web_sessions WHERE user_id IS NOT NULL")
+            .await,
+        0
+    );
+}
+
+/// Behind https (`server.public_url`), the cookie is `__Host-` prefixed and `Secure`, so no
+/// plain-http page and no other host can set or read it.
+async fn on_https_the_cookie_is_secure_and_host_only(backend: Backend) {
+    let app = spawn_app_with(
+        backend,
+        TestOptions {
+            tweak: Box::new(|s| s.server.public_url = "https://consilium.example.org".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    let mut browser = Browser::new(&app.api);
+    let home = browser.get("/").await;
+    assert_eq!(home.status, 200);
+    let cookie = home.header("set-cookie").unwrap();
+    assert!(cookie.starts_with("__Host-consilium_session="), "{cookie}");
+    for flag in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(flag), "{flag} in {cookie}");
+    }
+    assert!(!cookie.contains("Domain="), "host-only: {cookie}");
+    assert!(
+        home.header("strict-transport-security").is_some(),
+        "browsers keep to https"
     );
 }

@@ -44,17 +44,6 @@ async fn submitted(app: &TestApp, token: &str, form: Value) -> Value {
     app.submit_draft(&id, token).await.body
 }
 
-/// An extraordinary meeting of `staff` that started an hour ago (so it can be held).
-async fn past_meeting(app: &TestApp, coordinator: &str, staff: &str, capacity: i64) -> String {
-    let starts_at = (Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
-    let answer = app
-        .create_meeting(staff, &starts_at, capacity, coordinator)
-        .await;
-    assert_eq!(answer.status, 201, "{:?}", answer.body);
-    assert_eq!(answer.body["extraordinary"], true);
-    answer.id()
-}
-
 const CLINICAL: [&str; 6] = [
     "Hypochondroplasia",
     PATIENT,
@@ -133,7 +122,9 @@ async fn the_whole_story_from_draft_to_delivered_opinion(backend: Backend) {
     assert_no_clinical_data(&to_coordinator);
 
     // The meeting: an extraordinary one that just took place, with the expert in its staff.
-    let meeting = past_meeting(&app, &cast.coordinator, "rcp-national", 20).await;
+    let meeting = app
+        .past_meeting(&cast.coordinator, "rcp-national", 20)
+        .await;
     let experts = app
         .set_experts("rcp-national", &[&expert_id], &cast.coordinator)
         .await;
@@ -318,7 +309,7 @@ async fn forbidden_transitions_answer_409_with_the_current_status(backend: Backe
         assert_eq!(answer.status, 409, "{path}");
         assert_eq!(answer.body["current_status"], "withdrawn", "{path}");
     }
-    let meeting = past_meeting(&app, &cast.coordinator, "rcp-national", 5).await;
+    let meeting = app.past_meeting(&cast.coordinator, "rcp-national", 5).await;
     let schedule = app.schedule(id, &meeting, &cast.coordinator).await;
     assert_eq!(schedule.status, 409);
 }
@@ -400,7 +391,7 @@ async fn who_sees_what(backend: Backend) {
 async fn capacity_race_lets_exactly_one_win(backend: Backend) {
     let app = spawn_app(backend).await;
     let cast = Cast::new(&app).await;
-    let meeting = past_meeting(&app, &cast.coordinator, "rcp-national", 1).await;
+    let meeting = app.past_meeting(&cast.coordinator, "rcp-national", 1).await;
     let mut ids = Vec::new();
     for _ in 0..6 {
         ids.push(
@@ -748,7 +739,9 @@ async fn information_requested_and_answered(backend: Backend) {
 async fn cases_not_reached_are_carried_over(backend: Backend) {
     let app = spawn_app(backend).await;
     let cast = Cast::new(&app).await;
-    let meeting = past_meeting(&app, &cast.coordinator, "rcp-national", 10).await;
+    let meeting = app
+        .past_meeting(&cast.coordinator, "rcp-national", 10)
+        .await;
     let mut ids = Vec::new();
     for _ in 0..2 {
         let id = submitted(&app, &cast.requester, complete_form()).await["id"]
@@ -827,7 +820,7 @@ async fn random_action_sequences_keep_requests_legal(backend: Backend) {
     use rand::{Rng, SeedableRng};
     let app = spawn_app(backend).await;
     let cast = Cast::new(&app).await;
-    let meeting = past_meeting(&app, &cast.coordinator, "rcp-national", 3).await;
+    let meeting = app.past_meeting(&cast.coordinator, "rcp-national", 3).await;
     let seed: u64 = std::env::var("WORKFLOW_SEED")
         .ok()
         .and_then(|s| s.parse().ok())

@@ -70,6 +70,18 @@ impl Browser {
         fields: &[(&str, &str)],
         origin: Option<&str>,
     ) -> Answer {
+        let headers: Vec<(&str, &str)> = origin.map(|o| ("origin", o)).into_iter().collect();
+        self.post_with_headers(path, fields, &headers).await
+    }
+
+    /// Posts exactly `fields` with exactly these headers besides the cookies (say an
+    /// `Origin: null` and a `Sec-Fetch-Site`).
+    pub async fn post_with_headers(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Answer {
         let mut request = self
             .api
             .client()
@@ -78,11 +90,21 @@ impl Browser {
             .header(header::COOKIE, self.cookie_header())
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(serde_urlencoded::to_string(fields).unwrap());
-        if let Some(origin) = origin {
-            request = request.header(header::ORIGIN, origin);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         let answer = receive(request).await.unwrap();
         self.keep_cookies(&answer);
+        answer
+    }
+
+    /// Signs in through the sign-in form (an account without a second factor).
+    pub async fn sign_in(&mut self, email: &str, password: &str) -> Answer {
+        let page = self.get("/login").await;
+        let answer = self
+            .post("/login", &page, &[("email", email), ("password", password)])
+            .await;
+        assert_eq!(answer.status, 303, "{}", answer.text);
         answer
     }
 

@@ -20,3 +20,4 @@ pub mod smtp;
 pub mod sql;
 pub mod tokens;
 pub mod totp;
+pub mod webdriver;

@@ -70,6 +70,20 @@ impl ReceivedMail {
         self.part("text/html")
     }
 
+    /// The path (and query) of the first link to `public_url` in the text part: where a
+    /// click on it leads, on whichever server the test runs.
+    pub fn link(&self, public_url: &str) -> String {
+        let text = self.text();
+        let start = text
+            .find(public_url)
+            .unwrap_or_else(|| panic!("no link to {public_url} in: {text}"))
+            + public_url.len();
+        text[start..]
+            .chars()
+            .take_while(|c| !c.is_whitespace() && *c != '>' && *c != '"')
+            .collect()
+    }
+
     /// The single-use token carried by the link in the text part.
     pub fn token(&self) -> String {
         let text = self.text();

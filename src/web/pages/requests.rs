@@ -12,7 +12,6 @@ use serde_json::{Map, Value};
 use super::super::context::{OrPage, Web, WebError};
 use super::super::form::{Kind, Submitted};
 use super::super::i18n;
-use super::public::topic_labels;
 use super::{FormErrors, field_errors};
 use crate::app::pagination::PageRequest;
 use crate::app::requests::ListFilter;
@@ -137,21 +136,26 @@ async fn form_page(
     let language = web.lang();
     let errors = FormErrors::new(language, page.errors);
     let ahead = app::network::staffs_ahead(&web.state).await.or_page(web)?;
+    // Each topic's staff and next meeting: the table of the form, and the line under the
+    // topic (the chosen one's, kept up to date by the script as the choice changes).
     let routes: Vec<Value> = ahead
         .iter()
         .flat_map(|a| {
-            topic_labels(language, &a.staff.topics)
-                .into_iter()
-                .map(|topic| {
-                    serde_json::json!({
-                        "topic": topic,
-                        "staff": a.staff.name,
-                        "next": a.next_meeting.as_ref().map(|m| m.starts_at),
-                    })
+            a.staff.topics.iter().map(|topic| {
+                serde_json::json!({
+                    "code": topic.as_str(),
+                    "topic": i18n::text(language, &format!("topic.{topic}"), &[]),
+                    "staff": a.staff.name,
+                    "next": a.next_meeting.as_ref().map(|m| m.starts_at),
                 })
-                .collect::<Vec<_>>()
+            })
         })
         .collect();
+    let chosen_route = values
+        .get("topic")
+        .and_then(Value::as_str)
+        .and_then(|code| routes.iter().find(|r| r["code"] == code))
+        .cloned();
     let topics: Vec<(String, String)> = Topic::ALL
         .iter()
         .map(|t| {
@@ -208,6 +212,7 @@ async fn form_page(
         .with("urgencies", urgencies)
         .with("sexes", sexes)
         .with("routes", routes)
+        .with("chosen_route", chosen_route)
         .status(status)
         .render()
 }

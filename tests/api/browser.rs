@@ -1,0 +1,370 @@
+//! The screens in a real browser (headless Chromium), on both databases, with and without
+//! JavaScript: a physician registers, opens the link of the verification e-mail, signs in,
+//! fills the patient's form with an error first, fixes it, attaches a PDF, submits, sees the
+//! proposed date, answers the coordinators' question, and reads the opinion the delivery
+//! e-mail links to. Every page on the way, in each of its states, is checked by axe-core, by
+//! the weight rules and at 320 px ([`Page::check`]).
+
+use std::path::PathBuf;
+
+use crate::helpers::{TestApp, spawn_app};
+use crate::on_both_backends;
+use crate::support::backend::Backend;
+use crate::support::cast::{COORDINATOR, EXPERT, PASSWORD, rpps};
+use crate::support::forms::{meeting_record, opinion};
+use crate::support::webdriver::Page;
+
+on_both_backends!(
+    a_physician_asks_for_an_opinion_in_a_browser,
+    a_physician_asks_for_an_opinion_in_a_browser_without_javascript,
+);
+
+/// The checks themselves fail on a page that breaks the rules (else a journey proves
+/// nothing): an image without a text alternative, a field without a label, and a box wider
+/// than a 320 px screen (set through the CSSOM: the pages' CSP refuses inline styles). One
+/// database is enough: nothing here is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_checks_catch_what_they_check() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let Some(page) = Page::open(&app.api.url(""), true).await else {
+        return;
+    };
+    page.run("checks", |mut page| async move {
+        page.goto("/register").await;
+        page.check("register").await;
+        page.client
+            .execute(
+                "const main = document.getElementById('main'); \
+                 main.insertAdjacentHTML('beforeend', \
+                   '<img src=\"data:image/gif;base64,R0lGODlhAQABAAAAACw=\">' + \
+                   '<input type=\"text\" name=\"unlabelled\">');",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let violations: Vec<String> = page
+            .axe()
+            .await
+            .iter()
+            .map(|v| v["id"].as_str().unwrap().to_owned())
+            .collect();
+        assert!(
+            violations.contains(&"image-alt".to_owned()),
+            "{violations:?}"
+        );
+        assert!(violations.contains(&"label".to_owned()), "{violations:?}");
+        page.goto("/register").await;
+        page.client
+            .execute(
+                "const wide = document.createElement('p'); \
+                 wide.textContent = 'wide'; \
+                 wide.style.width = '400px'; \
+                 document.getElementById('main').append(wide);",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert!(
+            !page.overflowing().await.is_empty(),
+            "a 400 px box at 320 px"
+        );
+    })
+    .await;
+}
+
+async fn a_physician_asks_for_an_opinion_in_a_browser(backend: Backend) {
+    journey(backend, true).await
+}
+
+async fn a_physician_asks_for_an_opinion_in_a_browser_without_javascript(backend: Backend) {
+    journey(backend, false).await
+}
+
+async fn journey(backend: Backend, javascript: bool) {
+    let name = format!(
+        "{}-{}",
+        if backend.is_postgres() {
+            "postgres"
+        } else {
+            "sqlite"
+        },
+        if javascript { "js" } else { "nojs" }
+    );
+    let backend_is_postgres = backend.is_postgres();
+    let app = spawn_app(backend).await;
+    let Some(page) = Page::open(&app.api.url(""), javascript).await else {
+        return;
+    };
+    let shots = javascript && !backend_is_postgres;
+    page.run(&name, |page| steps(&app, page, shots)).await;
+}
+
+/// Where the README's screenshots go: `CONSILIUM_SCREENSHOTS` (the README's are taken with
+/// `CONSILIUM_SCREENSHOTS=docs/screenshots`), else under `target/`.
+fn screenshot_dir() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    match std::env::var("CONSILIUM_SCREENSHOTS") {
+        Ok(dir) if !dir.is_empty() => root.join(dir),
+        _ => root.join("target/screenshots"),
+    }
+}
+
+/// The journey; `shots`: take the README's screenshots on the way.
+async fn steps(app: &TestApp, mut page: Page, shots: bool) {
+    let public_url = app.settings.server.public_url.clone();
+    let email = "jeanne.martin@chu-nancy.fr";
+
+    page.step("home");
+    page.goto("/").await;
+    page.check("home").await;
+    assert!(page.text().await.contains("Weekly national MOC RCP"));
+
+    page.click_link("Créer un compte").await;
+    page.check("register").await;
+    page.fill("email", email).await;
+    page.fill("full_name", "Dr Jeanne Martin").await;
+    page.fill("rpps", &rpps(31)).await;
+    page.fill("specialty", "Pédiatrie").await;
+    page.fill("password", "short").await;
+    if page.javascript {
+        let hint = page.text_of("#password-strength").await;
+        assert!(!hint.is_empty(), "a strength hint while typing");
+    }
+    page.click("form[action='/register'] button[type=submit]")
+        .await;
+    assert!(
+        page.exists(".error-summary").await,
+        "a short password is refused"
+    );
+    assert_eq!(page.value("email").await, email, "values kept");
+    page.check("register, refused").await;
+    page.fill("password", PASSWORD).await;
+    page.click("form[action='/register'] button[type=submit]")
+        .await;
+    assert_eq!(page.path().await, "/register?sent=1");
+    page.check("register, sent").await;
+
+    page.step("the verification e-mail");
+    let mail = app.wait_for_mail_to(email).await;
+    let link = mail.link(&public_url);
+    assert!(link.starts_with("/verify-email?token="), "{link}");
+    page.goto(&link).await;
+    page.check("verify").await;
+    page.click("form[action='/verify-email'] button").await;
+    page.check("sign in, verified").await;
+    assert_eq!(page.value("email").await, email, "the address filled in");
+    page.fill("password", PASSWORD).await;
+    page.click("form[action^='/login'] button[type=submit]")
+        .await;
+    assert_eq!(page.path().await, "/requests");
+    page.check("requests, empty").await;
+
+    page.click("a[href='/requests/new']").await;
+    page.check("new request").await;
+    page.fill("topic", "diagnosis").await;
+    if page.javascript {
+        let route = page.text_of("#topic-route").await;
+        assert!(
+            route.contains("Weekly national MOC RCP") && route.contains("mercredi"),
+            "the staff and its next meeting, as soon as the topic is chosen: {route}"
+        );
+    }
+    page.fill("urgency", "routine").await;
+    page.fill("patient.initials", "AB").await;
+    if page.javascript {
+        page.step("a draft outlives a timed-out session");
+        page.goto("/requests").await;
+        app.execute(
+            "UPDATE web_sessions SET created_at = '2000-01-01 00:00:00', \
+             last_seen_at = '2000-01-01 00:00:00'",
+        )
+        .await;
+        page.goto("/requests/new").await;
+        let path = page.path().await;
+        assert!(path == "/login?next=/requests/new&ended=1", "{path}");
+        page.check("sign in, session ended").await;
+        page.fill("email", email).await;
+        page.fill("password", PASSWORD).await;
+        page.click("form[action^='/login'] button[type=submit]")
+            .await;
+        assert_eq!(page.path().await, "/requests/new");
+        assert!(
+            page.find("#autosave-restored")
+                .await
+                .is_displayed()
+                .await
+                .unwrap(),
+            "the notice says the values came back"
+        );
+        assert_eq!(page.value("patient.initials").await, "AB");
+        assert_eq!(page.value("topic").await, "diagnosis");
+        page.check("new request, restored").await;
+    }
+    page.fill("patient.sex", "female").await;
+    page.fill("patient.birth_date", "2019-04-12").await;
+    page.fill(
+        "question",
+        "Which skeletal dysplasia? Is FGFR3 testing indicated?",
+    )
+    .await;
+    page.fill(
+        "clinical_summary",
+        "Short limbs noted at 2 years, height -3.1 SD",
+    )
+    .await;
+    page.fill("suspected_diagnosis.orpha_code", "ORPHA-429")
+        .await;
+    page.fill_nth("hpo_terms", 0, "HP:0004322").await;
+    let rows = page.count("input[name=hpo_terms]").await;
+    if page.javascript {
+        page.press("button[data-add-row]").await;
+        assert_eq!(page.count("input[name=hpo_terms]").await, rows + 1);
+        let added = format!("#field-hpo_terms-{rows}");
+        assert_eq!(
+            page.focused_id().await,
+            added[1..],
+            "the new row has the focus"
+        );
+        assert!(
+            page.text_of(&format!("label[for='{}']", &added[1..]))
+                .await
+                .ends_with(&(rows + 1).to_string())
+        );
+        page.fill_nth("hpo_terms", rows, "HP:0002652").await;
+    } else {
+        assert!(!page.exists("button[data-add-row]:not([hidden])").await);
+        page.fill_nth("hpo_terms", 1, "HP:0002652").await;
+    }
+    page.fill("consent_obtained", "true").await;
+    page.click("button[name=intent][value=submit]").await;
+    page.step("the form, refused");
+    let summary = page.text_of(".error-summary").await;
+    assert!(summary.contains("ORPHA"), "{summary}");
+    assert!(
+        page.exists("#field-suspected_diagnosis-orpha_code[aria-invalid=true]")
+            .await
+    );
+    assert!(
+        page.text_of("#field-suspected_diagnosis-orpha_code-error")
+            .await
+            .contains("ORPHA:<chiffres>")
+    );
+    assert_eq!(
+        page.value("suspected_diagnosis.orpha_code").await,
+        "ORPHA-429"
+    );
+    assert_eq!(page.value("patient.initials").await, "AB", "values kept");
+    page.check("new request, refused").await;
+    assert!(
+        page.text_of("#topic-route")
+            .await
+            .contains("Weekly national MOC RCP"),
+        "the chosen topic's meeting, shown again by the server"
+    );
+    if shots {
+        page.screenshot(&screenshot_dir().join("request-form.png"))
+            .await;
+    }
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM requests").await, 0);
+    page.fill("suspected_diagnosis.orpha_code", "ORPHA:429")
+        .await;
+    page.click("button[name=intent][value=submit]").await;
+    let request_path = page.path().await;
+    assert!(request_path.ends_with("?done=submitted"), "{request_path}");
+    let id = request_path
+        .trim_start_matches("/requests/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let text = page.text().await;
+    assert!(text.contains("Soumise"), "the status in words");
+    assert!(text.contains("Réunion proposée"), "the proposed date");
+    assert!(text.contains("mercredi"), "on a Wednesday: {text}");
+    assert!(
+        text.contains("HP:0004322, HP:0002652"),
+        "both HPO terms: {text}"
+    );
+    page.check("request, submitted").await;
+
+    page.step("attach a PDF");
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("courbe-de-croissance.pdf");
+    std::fs::write(&pdf, b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n").unwrap();
+    page.fill("file", pdf.to_str().unwrap()).await;
+    page.click("form[action$='/attachments'] button").await;
+    assert!(
+        page.text().await.contains("courbe-de-croissance.pdf"),
+        "the file is listed"
+    );
+    page.check("request, attached").await;
+
+    page.step("answer the coordinators");
+    let (_, coordinator) = app.staff(&COORDINATOR).await;
+    let asked = app
+        .request_info(&id, "Please add the skeletal survey.", &coordinator)
+        .await;
+    assert_eq!(asked.status, 200, "{:?}", asked.body);
+    page.goto(&format!("/requests/{id}")).await;
+    assert!(
+        page.text()
+            .await
+            .contains("Please add the skeletal survey.")
+    );
+    page.check("request, information needed").await;
+    page.fill("body", "Survey attached: mesomelic shortening.")
+        .await;
+    page.click("form[action$='/messages'] button").await;
+    assert!(page.text().await.contains("Votre réponse a été envoyée"));
+    page.check("request, answered").await;
+
+    page.step("the opinion, delivered");
+    let (expert_id, expert) = app.staff(&EXPERT).await;
+    let experts = app
+        .set_experts("rcp-national", &[&expert_id], &coordinator)
+        .await;
+    assert_eq!(experts.status, 200, "{:?}", experts.body);
+    let meeting = app.past_meeting(&coordinator, "rcp-national", 10).await;
+    for (answer, what) in [
+        (app.schedule(&id, &meeting, &coordinator).await, "schedule"),
+        (
+            app.hold(&meeting, meeting_record(&[&id]), &coordinator)
+                .await,
+            "hold",
+        ),
+        (app.put_opinion(&id, opinion(), &expert).await, "write"),
+        (app.deliver(&id, &coordinator).await, "deliver"),
+    ] {
+        assert_eq!(answer.status, 200, "{what}: {:?}", answer.body);
+    }
+    app.deliver_emails().await;
+    let delivered = app
+        .smtp
+        .mails_to(email)
+        .into_iter()
+        .find(|mail| mail.subject().contains("avis disponible"))
+        .expect("the delivery e-mail");
+    let link = delivered.link(&public_url);
+    assert_eq!(link, format!("/requests/{id}"));
+    page.goto(&link).await;
+    let text = page.text().await;
+    assert!(text.contains("Avis"), "{text}");
+    assert!(
+        text.contains(opinion()["summary"].as_str().unwrap()),
+        "{text}"
+    );
+    page.check("request, opinion delivered").await;
+    if shots {
+        page.screenshot(&screenshot_dir().join("request.png")).await;
+    }
+
+    page.step("sign out");
+    page.click("form[action='/logout'] button").await;
+    page.check("signed out").await;
+    page.goto(&format!("/requests/{id}")).await;
+    assert!(page.path().await.starts_with("/login?next="));
+    page.check("sign in, asked").await;
+    for (label, weight) in &page.checked {
+        eprintln!("{label}: {weight:?}");
+    }
+}
