@@ -1,6 +1,8 @@
 //! The requester's use cases: create, edit, submit and withdraw a request; read one or a list;
 //! the thread of messages (answering a request for information); attachments.
 
+use std::collections::HashMap;
+
 use actix_multipart::Multipart;
 use chrono::Datelike;
 
@@ -327,14 +329,41 @@ pub async fn list(
                     filter.requester_id = Some(user_id);
                 }
             }
-            db::requests::list(conn, &filter, limit)
+            let rows = db::requests::list(conn, &filter, limit)?;
+            // What the list shows of each form and meeting: two queries for the page.
+            let ids: Vec<String> = rows.iter().map(|(row, _)| row.id.clone()).collect();
+            let initials: HashMap<String, String> = db::requests::forms_of(conn, &ids)?
+                .into_iter()
+                .filter_map(|(id, form)| {
+                    let form: RequestForm = serde_json::from_str(&form).ok()?;
+                    Some((id, form.patient.initials?))
+                })
+                .collect();
+            let mut meeting_ids: Vec<String> = rows
+                .iter()
+                .filter_map(|(row, _)| row.meeting_id.clone().or(row.proposed_meeting_id.clone()))
+                .collect();
+            meeting_ids.sort_unstable();
+            meeting_ids.dedup();
+            let starts = db::meetings::starts_of(conn, &meeting_ids)?;
+            Ok::<_, db::DbError>((rows, initials, starts))
         })
         .await?;
+    let (rows, initials, starts) = rows;
     Ok(pagination::page(
         rows,
         limit,
         |(row, _)| (row.created_at, row.id.clone()),
-        |(row, name)| RequestSummary::new(row, name),
+        |(row, name)| {
+            let patient_initials = initials.get(&row.id).cloned();
+            let starts_at = row
+                .meeting_id
+                .as_ref()
+                .or(row.proposed_meeting_id.as_ref())
+                .and_then(|id| starts.get(id))
+                .map(|at| at.and_utc());
+            RequestSummary::new(row, name, patient_initials, starts_at)
+        },
     ))
 }
 

@@ -96,11 +96,23 @@ pub struct RequestSummary {
     pub requester: PersonRef,
     pub created_at: DateTime<Utc>,
     pub submitted_at: Option<DateTime<Utc>>,
+    /// The patient's initials, as the form has them.
+    #[schema(example = "AB")]
+    pub patient_initials: Option<String>,
+    /// When its meeting starts: the scheduled one, else the proposed one.
+    pub meeting_starts_at: Option<DateTime<Utc>>,
 }
 
 impl RequestSummary {
-    pub fn new(row: RequestSummaryRow, requester_name: String) -> RequestSummary {
+    pub fn new(
+        row: RequestSummaryRow,
+        requester_name: String,
+        patient_initials: Option<String>,
+        meeting_starts_at: Option<DateTime<Utc>>,
+    ) -> RequestSummary {
         RequestSummary {
+            patient_initials,
+            meeting_starts_at,
             requester: PersonRef {
                 id: row.requester_id,
                 full_name: requester_name,

@@ -35,6 +35,22 @@ pub fn insert(conn: &mut DbConnection, meeting: &MeetingRow) -> DbResult<()> {
     Ok(())
 }
 
+/// When each of the meetings `ids` starts, in one query.
+pub fn starts_of(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> DbResult<std::collections::HashMap<String, NaiveDateTime>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(meetings::table
+        .filter(meetings::id.eq_any(ids))
+        .select((meetings::id, meetings::starts_at))
+        .load::<(String, NaiveDateTime)>(conn)?
+        .into_iter()
+        .collect())
+}
+
 pub fn find(conn: &mut DbConnection, id: &str) -> DbResult<Option<MeetingRow>> {
     Ok(meetings::table
         .find(id)

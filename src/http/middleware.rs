@@ -284,7 +284,11 @@ fn finish(
 
 /// A browser's request outside the API (`Accept: text/html`): its errors are pages.
 fn wants_html(response: &ServiceResponse<BoxBody>) -> bool {
-    let request = response.request();
+    wants_html_request(response.request())
+}
+
+/// A browser asking for a page (not the API).
+fn wants_html_request(request: &actix_web::HttpRequest) -> bool {
     !request.path().starts_with("/api/")
         && request
             .headers()
@@ -354,6 +358,14 @@ fn problem_for_bare_errors(response: ServiceResponse<BoxBody>) -> ServiceRespons
 /// Answers requests no route took: 405 with `Allow` when the path exists under other methods
 /// (the OpenAPI document lists every path), else 404.
 pub async fn no_route(req: actix_web::HttpRequest) -> actix_web::HttpResponse {
+    if req.method() == actix_web::http::Method::GET && wants_html_request(&req) {
+        // A browser's unknown page: the error page with the visitor's own header (signed in,
+        // language), as every other page.
+        return match <crate::web::Web as actix_web::FromRequest>::extract(&req).await {
+            Ok(web) => web.error(AppError::NotFound).error_response(),
+            Err(error) => error.error_response(),
+        };
+    }
     static ROUTES: std::sync::LazyLock<Vec<(actix_web::dev::ResourceDef, Vec<String>)>> =
         std::sync::LazyLock::new(|| {
             crate::openapi::build()

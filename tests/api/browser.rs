@@ -17,6 +17,7 @@ use crate::support::webdriver::Page;
 on_both_backends!(
     a_physician_asks_for_an_opinion_in_a_browser,
     a_physician_asks_for_an_opinion_in_a_browser_without_javascript,
+    the_other_screens_in_a_browser,
 );
 
 /// The checks themselves fail on a page that breaks the rules (else a journey proves
@@ -97,6 +98,151 @@ async fn journey(backend: Backend, javascript: bool) {
     };
     let shots = javascript && !backend_is_postgres;
     page.run(&name, |page| steps(&app, page, shots)).await;
+}
+
+/// The screens the journey does not pass through, each checked like the journey's: a staff
+/// member's first sign-in (the second factor to set up, its QR code, the recovery codes),
+/// the second step at the next sign-in, the account in English, a draft's edit page and the
+/// list, a page that does not exist, and the password reset from the e-mail's link.
+async fn the_other_screens_in_a_browser(backend: Backend) {
+    let name = if backend.is_postgres() {
+        "postgres-tour"
+    } else {
+        "sqlite-tour"
+    };
+    let app = spawn_app(backend).await;
+    let Some(page) = Page::open(&app.api.url(""), true).await else {
+        return;
+    };
+    page.run(name, |page| tour(&app, page)).await;
+}
+
+async fn tour(app: &TestApp, mut page: Page) {
+    let expert = "claire.petit@chu-toulouse.fr";
+    app.add_user(expert, &rpps(52), &["expert"], None).await;
+
+    page.step("a staff member's first sign-in");
+    page.goto("/login").await;
+    page.fill("email", expert).await;
+    page.fill("password", PASSWORD).await;
+    page.click("form[action^='/login'] button[type=submit]")
+        .await;
+    assert_eq!(page.path().await, "/account", "the second factor first");
+    page.check("account, second factor required").await;
+    page.click("form[action='/me/mfa/totp'] button").await;
+    assert!(page.exists(".qr svg").await, "the QR code, drawn inline");
+    page.check("account, scan the code").await;
+    let secret = page.text_of(".secret").await;
+    let code = app.totp.code(&secret, expert).await;
+    page.fill("code", "000000").await;
+    page.click("form[action='/me/mfa/totp/confirm'] button")
+        .await;
+    assert!(
+        page.exists(".error-summary").await,
+        "a wrong code is refused"
+    );
+    page.check("account, wrong code").await;
+    page.fill("code", &code).await;
+    page.click("form[action='/me/mfa/totp/confirm'] button")
+        .await;
+    assert!(
+        page.count(".recovery-codes li").await >= 8,
+        "the recovery codes"
+    );
+    page.check("account, recovery codes").await;
+    page.click("form[action='/logout'] button").await;
+
+    page.step("the second step");
+    page.goto("/login?next=/account").await;
+    page.fill("email", expert).await;
+    page.fill("password", PASSWORD).await;
+    page.click("form[action^='/login'] button[type=submit]")
+        .await;
+    assert!(
+        page.path().await.starts_with("/login/mfa"),
+        "{}",
+        page.path().await
+    );
+    page.check("second step").await;
+    let code = app.totp.code(&secret, expert).await;
+    page.fill("code", &code).await;
+    page.click("form[action^='/login/mfa'] button[type=submit]")
+        .await;
+    assert_eq!(page.path().await, "/account");
+    page.check("account, second factor on").await;
+
+    page.step("in English");
+    page.click(".lang-switch button").await;
+    assert_eq!(
+        page.find("html")
+            .await
+            .attr("lang")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("en")
+    );
+    assert!(
+        page.text().await.contains("My account"),
+        "{}",
+        page.text().await
+    );
+    page.check("account, in English").await;
+    page.goto("/no/such/page").await;
+    assert!(page.text().await.contains("Page not found"));
+    page.check("not found, in English").await;
+    page.click("form[action='/logout'] button").await;
+
+    page.step("a draft and the list");
+    let email = "luc.bernard@chu-rennes.fr";
+    let pair = app.register_and_login(email, &rpps(53)).await;
+    let token = pair["access_token"].as_str().unwrap();
+    let draft = app
+        .draft(serde_json::json!({"topic": "fetal"}), token)
+        .await
+        .id();
+    page.goto("/login").await;
+    page.fill("email", email).await;
+    page.fill("password", PASSWORD).await;
+    page.click("form[action^='/login'] button[type=submit]")
+        .await;
+    page.check("requests, one draft").await;
+    let row = page.text_of("tbody tr").await;
+    assert!(row.contains("Fetal case") && row.contains("—"), "{row}");
+    page.click(&format!("a[href='/requests/{draft}']")).await;
+    page.check("request, draft").await;
+    page.click(&format!("a[href='/requests/{draft}/edit']"))
+        .await;
+    assert_eq!(page.value("topic").await, "fetal");
+    page.check("edit a draft").await;
+    page.fill("patient.gestational_age_weeks", "9").await;
+    page.click("button[name=intent][value=submit]").await;
+    assert!(
+        page.exists("#field-patient-gestational_age_weeks[aria-invalid=true]")
+            .await
+    );
+    page.check("edit a draft, refused").await;
+    page.click("form[action='/logout'] button").await;
+
+    page.step("a password reset");
+    page.goto("/login").await;
+    page.click("a[href='/password-reset']").await;
+    page.check("password reset").await;
+    page.fill("email", email).await;
+    page.click("form[action='/password-reset'] button").await;
+    page.check("password reset, sent").await;
+    app.deliver_emails().await;
+    let mail = app.smtp.mails_to(email).pop().unwrap();
+    page.goto(&mail.link(&app.settings.server.public_url)).await;
+    page.check("new password").await;
+    page.fill("password", "short").await;
+    page.click("form[action='/reset-password'] button").await;
+    assert!(page.exists(".error-summary").await);
+    page.check("new password, refused").await;
+    page.fill("password", "a long and unusual passphrase").await;
+    page.click("form[action='/reset-password'] button").await;
+    assert_eq!(page.path().await, "/login?reset=1");
+    page.check("sign in, after the reset").await;
 }
 
 /// Where the README's screenshots go: `CONSILIUM_SCREENSHOTS` (the README's are taken with

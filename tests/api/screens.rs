@@ -156,6 +156,16 @@ async fn a_physician_asks_for_an_opinion_without_javascript(backend: Backend) {
     assert!(page.text.contains("Soumise"), "the status in words");
     assert!(page.text.contains("Réunion proposée"), "the proposed date");
 
+    let list = browser.get("/requests").await;
+    assert_eq!(list.status, 200);
+    let row = list.text.split("<tbody>").nth(1).unwrap();
+    assert!(row.contains(">AB<"), "the patient's initials: {row}");
+    assert!(row.contains("Soumise"), "the status in words");
+    assert!(
+        row.contains("(proposée)"),
+        "the proposed meeting's date: {row}"
+    );
+
     // An attachment.
     let pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".to_vec();
     let uploaded = browser

@@ -427,6 +427,18 @@ impl Page {
             overflowing.is_empty(),
             "{label} is wider than {NARROW} px: {overflowing:?}"
         );
+        if let Ok(dir) = std::env::var("CONSILIUM_SCREENSHOTS_ALL") {
+            // Every page checked, wide and at 320 px, to look at them all.
+            let stem = format!(
+                "{:02}-{}",
+                self.checked.len(),
+                label.replace([' ', ',', '\''], "-")
+            );
+            let dir = PathBuf::from(dir);
+            self.screenshot(&dir.join(format!("{stem}.png"))).await;
+            self.screenshot_at(NARROW, &dir.join(format!("{stem}-320.png")))
+                .await;
+        }
         self.checked.push((label.to_owned(), weight.clone()));
         weight
     }
@@ -540,6 +552,14 @@ impl Page {
 
     /// A picture of the whole page, from its top, at `path`.
     pub async fn screenshot(&self, path: &Path) {
+        self.screenshot_at(WIDTH, path).await
+    }
+
+    /// A picture of the whole page `width` px wide.
+    pub async fn screenshot_at(&self, width: u32, path: &Path) {
+        let metrics = |height: u64| json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": false});
+        self.devtools("Emulation.setDeviceMetricsOverride", metrics(HEIGHT as u64))
+            .await;
         let height = self
             .client
             .execute(
@@ -552,8 +572,7 @@ impl Page {
             .unwrap_or(HEIGHT as u64);
         self.devtools(
             "Emulation.setDeviceMetricsOverride",
-            json!({"width": WIDTH, "height": height.clamp(HEIGHT as u64, 8000),
-                   "deviceScaleFactor": 1, "mobile": false}),
+            metrics(height.clamp(HEIGHT as u64, 8000)),
         )
         .await;
         let png = self.client.screenshot().await.unwrap();
