@@ -59,7 +59,6 @@ pub async fn around_every_request(
                 .then(|| origin.to_owned())
         }),
         is_docs,
-        is_page: !path.starts_with("/api/") && !is_docs,
     };
     let span = tracing::info_span!("http", request_id = %request_id, %method, %path);
     let started = Instant::now();
@@ -144,8 +143,6 @@ struct Policy {
     /// The request's `Origin`, when it is one of `server.cors_allowed_origins`.
     cors_origin: Option<String>,
     is_docs: bool,
-    /// A screen (not the API, not its documentation).
-    is_page: bool,
 }
 
 /// A 401 or 403 of the API is written to the audit trail (sign-in endpoints audit their own
@@ -211,12 +208,16 @@ fn finish(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    // The API sends no referrer at all. Pages send one to their own origin only: with
-    // `no-referrer` a browser posts its forms with `Origin: null`, and the CSRF check wants
+    // The API sends no referrer at all. Pages (HTML) send one to their own origin only: with
+    // `no-referrer` a browser posts their forms with `Origin: null`, and the CSRF check wants
     // the real one.
+    let is_html = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static(if policy.is_page {
+        HeaderValue::from_static(if is_html && !policy.is_docs {
             "same-origin"
         } else {
             "no-referrer"

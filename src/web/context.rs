@@ -494,6 +494,7 @@ pub fn error_page(chrome: &Chrome, error: &AppError) -> HttpResponse {
         _ => Value::from(()),
     };
     values.insert("current_status".into(), current_status);
+    values.insert("back_to".into(), Value::from(back_to(&chrome.path, status)));
     let html = render::render("error.html", &values).unwrap_or_else(|e| {
         tracing::error!(error = %e, "the error page does not render");
         "<!doctype html><title>Error</title><h1>Error</h1>".to_owned()
@@ -503,6 +504,22 @@ pub fn error_page(chrome: &Chrome, error: &AppError) -> HttpResponse {
         response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
     }
     response.content_type("text/html; charset=utf-8").body(html)
+}
+
+/// Where an action refused on a request leads back to: the request's page, unless the
+/// request itself is what was not found or not allowed.
+fn back_to(path: &str, status: StatusCode) -> Option<String> {
+    if matches!(status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN) {
+        return None;
+    }
+    let path = path.split('?').next().unwrap_or_default();
+    let mut parts = path.trim_start_matches('/').split('/');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some("requests"), Some(id), Some(_)) if !id.is_empty() && id != "new" => {
+            Some(format!("/requests/{id}"))
+        }
+        _ => None,
+    }
 }
 
 /// `result.or_page(&web)?`: an application error becomes the page of that error.

@@ -224,6 +224,7 @@ mod tests {
                 values.insert("kind".into(), Value::from(kind));
                 values.insert("status".into(), Value::from(404));
                 values.insert("current_status".into(), Value::from("submitted"));
+                values.insert("back_to".into(), Value::from("/requests/r1"));
                 let html = render("error.html", &values).unwrap();
                 assert!(html.contains(&format!("<html lang=\"{}\"", language.as_str())));
                 assert_eq!(html.matches("<h1>").count(), 1, "{kind}");

@@ -156,6 +156,41 @@ async fn a_physician_asks_for_an_opinion_without_javascript(backend: Backend) {
     assert!(page.text.contains("Soumise"), "the status in words");
     assert!(page.text.contains("Réunion proposée"), "the proposed date");
 
+    assert!(
+        page.text.contains("jusqu&#x27;à 20 Mo") || page.text.contains("jusqu'à 20 Mo"),
+        "the upload's limits beside the field"
+    );
+
+    // A stale tab submits again: refused in words, the current status named, a way back.
+    let again = browser
+        .post(
+            &format!("/requests/{id}/submit"),
+            &page,
+            &[("version", "2")],
+        )
+        .await;
+    assert_eq!(again.status, 409, "{}", again.text);
+    assert!(
+        again.text.contains("La demande est maintenant : Soumise."),
+        "{}",
+        again.text
+    );
+    // (minijinja writes the `/` of a value as `&#x2f;`.)
+    assert!(
+        again
+            .text
+            .contains(&format!("href=\"&#x2f;requests&#x2f;{id}\"")),
+        "a link back to the request"
+    );
+
+    // The API never takes the screens' cookie.
+    let cookie = browser.cookies["consilium_session"].clone();
+    let api = app
+        .get("/api/v1/me", None)
+        .header("cookie", format!("consilium_session={cookie}"))
+        .await;
+    assert_eq!(api.status, 401, "{}", api.text);
+
     let list = browser.get("/requests").await;
     assert_eq!(list.status, 200);
     let row = list.text.split("<tbody>").nth(1).unwrap();
