@@ -22,7 +22,7 @@ use crate::domain::request_form::{Topic, Urgency};
 use crate::domain::request_status::{RequestStatus, Transition};
 use crate::state::AppState;
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MeetingView {
     pub id: String,
     pub staff: String,
@@ -582,6 +582,72 @@ pub async fn of_staff(
                         .find(|(id, _)| *id == m.id)
                         .map_or(0, |(_, n)| *n);
                     meeting_view(m, booked)
+                })
+                .collect())
+        })
+        .await
+}
+
+/// A staff and its meetings of a period, for the screens' lists.
+#[derive(Debug, Serialize)]
+pub struct StaffMeetings {
+    pub code: String,
+    pub name: String,
+    pub capacity: i64,
+    pub cutoff_minutes: i64,
+    pub quorum_specialties: i64,
+    pub meetings: Vec<MeetingView>,
+}
+
+/// The meetings of the last week and the coming eight of each staff the actor works with
+/// (every staff for coordinators and admins, their own for experts), with their places
+/// taken: three queries, whatever the number of staffs and meetings.
+pub async fn coming(state: &AppState, actor: &Actor) -> Result<Vec<StaffMeetings>, AppError> {
+    actor.require_any(&[Role::Coordinator, Role::Admin, Role::Expert])?;
+    let sees_all = actor.has_role(Role::Coordinator) || actor.has_role(Role::Admin);
+    let actor = actor.clone();
+    state
+        .db
+        .run(move |conn| {
+            let mut staffs: Vec<db::network::StaffRow> = db::network::staffs_with_zone(conn)?
+                .into_iter()
+                .map(|(staff, _)| staff)
+                .collect();
+            if !sees_all {
+                let own = db::meetings::expert_staffs(conn, &actor.id)?;
+                staffs.retain(|s| own.contains(&s.code));
+            }
+            let codes: Vec<String> = staffs.iter().map(|s| s.code.clone()).collect();
+            let now = db::now();
+            let rows = db::meetings::list_for_staffs(
+                conn,
+                &codes,
+                now - chrono::Duration::days(7),
+                now + chrono::Duration::weeks(8),
+            )?;
+            let ids: Vec<String> = rows.iter().map(|m| m.id.clone()).collect();
+            let booked: std::collections::HashMap<String, i64> =
+                db::meetings::booked_counts(conn, &ids)?
+                    .into_iter()
+                    .collect();
+            let mut by_staff: std::collections::HashMap<String, Vec<MeetingView>> =
+                Default::default();
+            for row in rows {
+                let n = booked.get(&row.id).copied().unwrap_or(0);
+                by_staff
+                    .entry(row.staff_code.clone())
+                    .or_default()
+                    .push(meeting_view(row, n));
+            }
+            Ok(staffs
+                .into_iter()
+                .map(|s| StaffMeetings {
+                    meetings: by_staff.remove(&s.code).unwrap_or_default(),
+                    code: s.code,
+                    name: s.name,
+                    capacity: s.capacity,
+                    cutoff_minutes: s.cutoff_minutes,
+                    quorum_specialties: s.quorum_specialties,
                 })
                 .collect())
         })

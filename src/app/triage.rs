@@ -146,3 +146,118 @@ pub async fn reject(
     )
     .await
 }
+
+// ---------------------------------------------------------------- the queue
+
+/// One request of the triage list: the request, its requester's site, and the meeting it is
+/// proposed for with its places (room left = capacity − booked).
+#[derive(Debug, serde::Serialize)]
+pub struct TriageItem {
+    #[serde(flatten)]
+    pub request: super::views::RequestSummary,
+    pub requester_site: Option<String>,
+    pub proposed_meeting: Option<super::meetings::MeetingView>,
+}
+
+/// Which requests the triage list shows: `status` one of those waiting for a coordinator
+/// (submitted by default, or those waiting for the requester's answer), of a staff, of an
+/// urgency.
+#[derive(Debug, Default, Clone)]
+pub struct TriageQuery {
+    pub status: Option<RequestStatus>,
+    pub staff: Option<String>,
+    pub urgency: Option<Urgency>,
+}
+
+/// The center's requests waiting for a decision, urgent first, then the oldest submitted
+/// first; paged by cursor (four queries a page, whatever its length).
+pub async fn queue(
+    state: &AppState,
+    actor: &Actor,
+    query: TriageQuery,
+    page: super::pagination::PageRequest,
+) -> Result<super::pagination::Page<TriageItem>, AppError> {
+    actor.require_any(&[Role::Coordinator])?;
+    let limit = page.limit()?;
+    let after = match page.cursor()? {
+        None => None,
+        Some((at, key)) => {
+            let invalid = || AppError::invalid("cursor", "is not a cursor returned by this list");
+            let (urgency, id) = key.split_once(':').ok_or_else(invalid)?;
+            Some((
+                Urgency::parse(urgency).ok_or_else(invalid)?,
+                at,
+                id.to_owned(),
+            ))
+        }
+    };
+    let statuses = match query.status {
+        Some(status) if crate::domain::request_status::AWAITING_TRIAGE.contains(&status) => {
+            vec![status]
+        }
+        Some(_) => return Err(AppError::invalid("status", "is not waiting for a decision")),
+        None => vec![RequestStatus::Submitted],
+    };
+    let filter = db::requests::TriageFilter {
+        statuses,
+        staff: query.staff,
+        urgency: query.urgency,
+        after,
+    };
+    let (rows, sites, meetings) = state
+        .db
+        .run(move |conn| {
+            let rows = db::requests::triage(conn, &filter, limit)?;
+            let requesters: Vec<String> =
+                rows.iter().map(|(r, _)| r.requester_id.clone()).collect();
+            let sites = db::requests::sites_of(conn, &requesters)?;
+            let mut ids: Vec<String> = rows
+                .iter()
+                .filter_map(|(r, _)| r.proposed_meeting_id.clone())
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let booked: std::collections::HashMap<String, i64> =
+                db::meetings::booked_counts(conn, &ids)?
+                    .into_iter()
+                    .collect();
+            let meetings: std::collections::HashMap<String, super::meetings::MeetingView> =
+                db::meetings::by_ids(conn, &ids)?
+                    .into_iter()
+                    .map(|m| {
+                        let n = booked.get(&m.id).copied().unwrap_or(0);
+                        (m.id.clone(), super::meetings::meeting_view(m, n))
+                    })
+                    .collect();
+            Ok::<_, db::DbError>((rows, sites, meetings))
+        })
+        .await?;
+    let next_cursor = (rows.len() as i64 == limit)
+        .then(|| rows.last())
+        .flatten()
+        .and_then(|(row, _)| {
+            let at = row.submitted_at?;
+            Some(super::pagination::encode_cursor(
+                at,
+                &format!("{}:{}", row.urgency.as_str(), row.id),
+            ))
+        });
+    let items = rows
+        .into_iter()
+        .map(|(row, name)| {
+            let proposed_meeting = row
+                .proposed_meeting_id
+                .as_ref()
+                .and_then(|id| meetings.get(id))
+                .cloned();
+            let requester_site = sites.get(&row.requester_id).cloned();
+            let starts = proposed_meeting.as_ref().map(|m| m.starts_at);
+            TriageItem {
+                request: super::views::RequestSummary::new(row, name, None, starts),
+                requester_site,
+                proposed_meeting,
+            }
+        })
+        .collect();
+    Ok(super::pagination::Page { items, next_cursor })
+}

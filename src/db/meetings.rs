@@ -51,6 +51,17 @@ pub fn starts_of(
         .collect())
 }
 
+/// The meetings `ids` (one query).
+pub fn by_ids(conn: &mut DbConnection, ids: &[String]) -> DbResult<Vec<MeetingRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(meetings::table
+        .filter(meetings::id.eq_any(ids))
+        .select(MeetingRow::as_select())
+        .load(conn)?)
+}
+
 pub fn find(conn: &mut DbConnection, id: &str) -> DbResult<Option<MeetingRow>> {
     Ok(meetings::table
         .find(id)
@@ -101,6 +112,26 @@ pub fn list_for_staff(
         )
         .order((meetings::starts_at, meetings::id))
         .limit(1_000)
+        .select(MeetingRow::as_select())
+        .load(conn)?)
+}
+
+/// The meetings of several staffs starting in `[from, to)`, soonest first (one query).
+pub fn list_for_staffs(
+    conn: &mut DbConnection,
+    staffs: &[String],
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> DbResult<Vec<MeetingRow>> {
+    Ok(meetings::table
+        .filter(
+            meetings::staff_code
+                .eq_any(staffs)
+                .and(meetings::starts_at.ge(from))
+                .and(meetings::starts_at.lt(to)),
+        )
+        .order((meetings::starts_at, meetings::id))
+        .limit(5_000)
         .select(MeetingRow::as_select())
         .load(conn)?)
 }

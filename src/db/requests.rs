@@ -228,6 +228,71 @@ pub fn list(
     with_requester_names(conn, rows)
 }
 
+/// What the triage list shows, in its order.
+pub struct TriageFilter {
+    pub statuses: Vec<RequestStatus>,
+    pub staff: Option<String>,
+    pub urgency: Option<Urgency>,
+    /// The last row of the previous page: its urgency, submission time and id.
+    pub after: Option<(Urgency, NaiveDateTime, String)>,
+}
+
+/// The requests waiting for a coordinator, urgent first, then the oldest submitted first.
+/// Urgencies are stored as their names, and `urgent` sorts after `routine`: descending puts
+/// the urgent ones first (`domain::request_form` tests that order).
+pub fn triage(
+    conn: &mut DbConnection,
+    filter: &TriageFilter,
+    limit: i64,
+) -> DbResult<Vec<(RequestSummaryRow, String)>> {
+    let mut query = requests::table
+        .filter(requests::status.eq_any(filter.statuses.clone()))
+        .select(RequestSummaryRow::as_select())
+        .order((
+            requests::urgency.desc(),
+            requests::submitted_at.asc(),
+            requests::id.asc(),
+        ))
+        .limit(limit)
+        .into_boxed();
+    if let Some(staff) = &filter.staff {
+        query = query.filter(requests::staff_code.eq(staff.clone()));
+    }
+    if let Some(urgency) = &filter.urgency {
+        query = query.filter(requests::urgency.eq(*urgency));
+    }
+    if let Some((urgency, at, id)) = &filter.after {
+        let submitted = requests::submitted_at.assume_not_null();
+        query = query.filter(
+            requests::urgency
+                .lt(*urgency)
+                .or(requests::urgency.eq(*urgency).and(
+                    submitted
+                        .gt(*at)
+                        .or(submitted.eq(*at).and(requests::id.gt(id.clone()))),
+                )),
+        );
+    }
+    let rows = query.load(conn)?;
+    with_requester_names(conn, rows)
+}
+
+/// The network site of each of the users `ids` that has one (one query).
+pub fn sites_of(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> DbResult<std::collections::HashMap<String, String>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(users::table
+        .filter(users::id.eq_any(ids).and(users::site_code.is_not_null()))
+        .select((users::id, users::site_code.assume_not_null()))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect())
+}
+
 /// The forms (JSON text) of the requests `ids`, in one query: what a list needs of them
 /// (the patient's initials) without loading them with every row.
 pub fn forms_of(conn: &mut DbConnection, ids: &[String]) -> DbResult<Vec<(String, String)>> {

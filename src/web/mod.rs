@@ -16,7 +16,7 @@ pub use context::{Chrome, Web, WebError, error_page};
 
 /// Every screen's route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    use pages::{account, public, requests, sign_in};
+    use pages::{account, public, requests, sign_in, triage};
     cfg.route("/static/{name}", web::get().to(assets::serve))
         .route("/", web::get().to(public::home))
         .route("/language", web::post().to(public::language))
@@ -51,6 +51,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(requests::withdraw),
         )
         .route("/requests/{id}/messages", web::post().to(requests::message))
+        .route("/triage", web::get().to(triage::page))
+        .route("/requests/{id}/schedule", web::post().to(triage::schedule))
+        .route(
+            "/requests/{id}/request-info",
+            web::post().to(triage::request_info),
+        )
+        .route("/requests/{id}/reject", web::post().to(triage::reject))
         .route(
             "/requests/{id}/attachments",
             web::post().to(requests::upload),

@@ -27,6 +27,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/verify_email.html"),
     ),
     ("login.html", include_str!("../../templates/login.html")),
+    ("triage.html", include_str!("../../templates/triage.html")),
     (
         "login_mfa.html",
         include_str!("../../templates/login_mfa.html"),

@@ -9,6 +9,7 @@ mod accounts;
 mod backup;
 mod browser;
 mod cli;
+mod coordination;
 mod http;
 mod mfa;
 mod openapi;

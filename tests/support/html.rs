@@ -98,6 +98,19 @@ impl Browser {
         answer
     }
 
+    /// Signs in through the sign-in form, then the second step with `code`.
+    pub async fn sign_in_with_code(&mut self, email: &str, password: &str, code: &str) {
+        let first = self.sign_in(email, password).await;
+        assert!(
+            location(&first).starts_with("/login/mfa"),
+            "{:?}",
+            location(&first)
+        );
+        let page = self.get(&location(&first)).await;
+        let second = self.post("/login/mfa", &page, &[("code", code)]).await;
+        assert_eq!(second.status, 303, "{}", second.text);
+    }
+
     /// Signs in through the sign-in form (an account without a second factor).
     pub async fn sign_in(&mut self, email: &str, password: &str) -> Answer {
         let page = self.get("/login").await;

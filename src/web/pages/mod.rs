@@ -4,6 +4,7 @@ pub mod account;
 pub mod public;
 pub mod requests;
 pub mod sign_in;
+pub mod triage;
 
 use serde::Serialize;
 

@@ -270,7 +270,7 @@ pub async fn new_page(web: Web) -> Result<HttpResponse, WebError> {
     .await
 }
 
-fn request_path(id: &str, done: &str) -> String {
+pub(super) fn request_path(id: &str, done: &str) -> String {
     format!("/requests/{id}?done={done}")
 }
 
@@ -353,7 +353,7 @@ async fn new_form_refused(
 }
 
 /// The request, and whether its page's actions are offered to this actor.
-async fn load(web: &Web, id: &RequestId) -> Result<RequestView, WebError> {
+pub(super) async fn load(web: &Web, id: &RequestId) -> Result<RequestView, WebError> {
     let actor = web.actor()?;
     app::requests::get(&web.state, actor, id).await.or_page(web)
 }
@@ -444,6 +444,11 @@ const DONE: &[&str] = &[
     "message",
     "answered",
     "attached",
+    "scheduled",
+    "info_requested",
+    "rejected",
+    "opinion_saved",
+    "delivered",
 ];
 
 /// `GET /requests/{id}`: the request as its requester follows it.
@@ -457,7 +462,7 @@ pub async fn show(
     request_page(&web, view, query.done.as_deref(), &[], StatusCode::OK).await
 }
 
-async fn request_page(
+pub(super) async fn request_page(
     web: &Web,
     view: RequestView,
     done: Option<&str>,
@@ -507,6 +512,13 @@ async fn request_page(
             .map(|s| s.name),
         None => None,
     };
+    let decide = if actor.has_role(Role::Coordinator) {
+        Some(decisions(web, &view, &allowed).await?)
+    } else {
+        None
+    };
+    let can_write_opinion = (actor.has_role(Role::Coordinator) || actor.has_role(Role::Expert))
+        && request_status::OPINION_WRITABLE.contains(&view.status);
     let form_errors = FormErrors::new(web.lang(), errors);
     let max_file = (web.state.settings.storage.max_attachment_bytes / 1_048_576).to_string();
     web.page("request.html")
@@ -531,6 +543,8 @@ async fn request_page(
         .with("question", question)
         .with("messages", &messages.items)
         .with("opinion", opinion)
+        .with("decide", decide)
+        .with("can_write_opinion", can_write_opinion)
         .with("max_file", max_file)
         .with("values", serde_json::json!({}))
         .with("errors", &form_errors.fields)
@@ -581,6 +595,60 @@ pub async fn submit(
         }
         Err(other) => Err(web.error(other)),
     }
+}
+
+/// What a coordinator may decide on the request: the meetings it can go to (the planned ones
+/// to come of every staff, with their room left), and which of the decisions its status
+/// allows.
+async fn decisions(
+    web: &Web,
+    view: &RequestView,
+    allowed: &[Transition],
+) -> Result<Value, WebError> {
+    let actor = web.actor()?;
+    let can_schedule =
+        allowed.contains(&Transition::Schedule) || allowed.contains(&Transition::Reschedule);
+    let meetings = if can_schedule {
+        let now = chrono::Utc::now();
+        app::meetings::coming(&web.state, actor)
+            .await
+            .or_page(web)?
+            .into_iter()
+            .map(|staff| {
+                let meetings: Vec<Value> = staff
+                    .meetings
+                    .iter()
+                    .filter(|m| {
+                        m.status == crate::domain::meeting::MeetingStatus::Planned
+                            && m.starts_at > now
+                    })
+                    .map(|m| {
+                        serde_json::json!({
+                            "id": m.id,
+                            "starts_at": m.starts_at,
+                            "room": m.capacity - m.booked,
+                        })
+                    })
+                    .collect();
+                serde_json::json!({"code": staff.code, "name": staff.name, "meetings": meetings})
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let selected = view
+        .meeting
+        .as_ref()
+        .or(view.proposed_meeting.as_ref())
+        .map(|m| m.id.clone());
+    Ok(serde_json::json!({
+        "can_schedule": can_schedule,
+        "can_request_info": allowed.contains(&Transition::RequestInfo),
+        "can_reject": allowed.contains(&Transition::Reject),
+        "meetings": meetings,
+        "selected": selected,
+        "urgent": view.form.urgency == Some(Urgency::Urgent),
+    }))
 }
 
 /// `POST /requests/{id}/withdraw`.

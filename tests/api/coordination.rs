@@ -1,0 +1,233 @@
+//! The coordinators' screens over plain HTTP on both databases: the triage list (urgent
+//! first, filters in the URL, a proposed meeting confirmed in one action from its row), and
+//! the decisions on a request's page (move to another staff's meeting, ask for information,
+//! reject), refused in words when the input is wrong and as 403 pages for other roles.
+
+use serde_json::json;
+
+use crate::helpers::{TestApp, spawn_app};
+use crate::on_both_backends;
+use crate::support::backend::Backend;
+use crate::support::cast::{COORDINATOR, PASSWORD, TOTP_SECRET, rpps};
+use crate::support::forms::request_form;
+use crate::support::html::{Browser, csrf_token, location};
+
+on_both_backends!(a_coordinator_triages_from_the_screens);
+
+/// A submitted request of `token`'s requester: its id and reference.
+async fn submitted(app: &TestApp, token: &str, urgency: &str, topic: &str) -> (String, String) {
+    let mut form = request_form("IPP-1");
+    form["urgency"] = json!(urgency);
+    form["topic"] = json!(topic);
+    let id = app.draft(form, token).await.id();
+    let view = app.submit_draft(&id, token).await;
+    (id, view.body["reference"].as_str().unwrap().to_owned())
+}
+
+/// The value of the hidden field `name` in the first form whose action is `action`.
+fn hidden_in(html: &str, action: &str, name: &str) -> String {
+    let form = html
+        .split(&format!("action=\"{action}\""))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no form {action}"));
+    let form = form.split("</form>").next().unwrap();
+    let marker = format!("name=\"{name}\" value=\"");
+    let at = form.find(&marker).expect("the hidden field") + marker.len();
+    form[at..].split('"').next().unwrap().to_owned()
+}
+
+async fn a_coordinator_triages_from_the_screens(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let requester = app
+        .register_and_login("marie.leroy@chu-lille.fr", &rpps(61))
+        .await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (routine, routine_ref) = submitted(&app, &requester, "routine", "diagnosis").await;
+    let (urgent, urgent_ref) = submitted(&app, &requester, "urgent", "diagnosis").await;
+    let (third, _) = submitted(&app, &requester, "routine", "treatment").await;
+    let (fourth, _) = submitted(&app, &requester, "routine", "diagnosis").await;
+    app.add_user(
+        COORDINATOR.email,
+        &COORDINATOR.rpps(),
+        &["coordinator"],
+        Some(TOTP_SECRET),
+    )
+    .await;
+
+    // A requester is refused the coordinators' screens.
+    let mut physician = Browser::new(&app.api);
+    physician
+        .sign_in("marie.leroy@chu-lille.fr", PASSWORD)
+        .await;
+    assert_eq!(physician.get("/triage").await.status, 403);
+    let page = physician.get(&format!("/requests/{routine}")).await;
+    assert!(
+        !page.text.contains("/schedule\""),
+        "no decision for a requester"
+    );
+    let refused = physician
+        .post(
+            &format!("/requests/{routine}/schedule"),
+            &page,
+            &[("meeting_id", "x")],
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+    assert!(refused.text.contains("<h1>"), "a page");
+
+    let mut browser = Browser::new(&app.api);
+    let code = app.totp.code(TOTP_SECRET, COORDINATOR.email).await;
+    browser
+        .sign_in_with_code(COORDINATOR.email, PASSWORD, &code)
+        .await;
+    assert_eq!(
+        location(&browser.get("/").await),
+        "/triage",
+        "the coordinator's home"
+    );
+
+    // Urgent first, then the oldest.
+    let triage = browser.get("/triage").await;
+    assert_eq!(triage.status, 200, "{}", triage.text);
+    let at = |reference: &str| triage.text.find(reference).unwrap_or(usize::MAX);
+    assert!(at(&urgent_ref) < at(&routine_ref), "urgent first");
+    assert!(triage.text.contains("places restantes") || triage.text.contains("place restante"));
+    let only_urgent = browser.get("/triage?urgency=urgent").await;
+    assert!(only_urgent.text.contains(&urgent_ref));
+    assert!(
+        !only_urgent.text.contains(&routine_ref),
+        "the filter is the URL's"
+    );
+
+    // Confirmed in one action from its row; back to the same list, filters kept.
+    let action = format!("/requests/{routine}/schedule");
+    let meeting = hidden_in(&triage.text, &action, "meeting_id");
+    let confirmed = browser
+        .post_raw(
+            &action,
+            &[
+                ("csrf_token", csrf_token(&triage.text).as_str()),
+                ("meeting_id", meeting.as_str()),
+                ("return_to", "/triage?urgency=routine"),
+            ],
+            Some(&browser.origin.clone()),
+        )
+        .await;
+    assert_eq!(confirmed.status, 303, "{}", confirmed.text);
+    let back = location(&confirmed);
+    assert!(
+        back.starts_with("/triage?urgency=routine&done=scheduled"),
+        "{back}"
+    );
+    let list = browser.get(&back).await;
+    assert!(list.text.contains(&format!("{routine_ref} est programmée")));
+    assert!(
+        !list.text.contains(&format!("/requests/{routine}\"")),
+        "no longer waiting"
+    );
+    let coordinator = app.sign_in(COORDINATOR.email, PASSWORD).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let view = app.get_request(&routine, &coordinator).await;
+    assert_eq!(view.body["status"], "scheduled");
+    assert_eq!(view.body["meeting"]["id"], meeting.as_str());
+
+    // Moved to another staff's meeting, from the request's page.
+    let page = browser.get(&format!("/requests/{third}")).await;
+    assert!(
+        page.text.contains("<optgroup label="),
+        "the meetings, by staff"
+    );
+    let molecular = app.meetings("molecular", &coordinator).await;
+    let other = molecular.body.as_array().unwrap()[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        page.text.contains(&format!("value=\"{other}\"")),
+        "every staff's meetings offered"
+    );
+    let moved = browser
+        .post(
+            &format!("/requests/{third}/schedule"),
+            &page,
+            &[("meeting_id", other.as_str())],
+        )
+        .await;
+    assert_eq!(moved.status, 303, "{}", moved.text);
+    assert_eq!(
+        location(&moved),
+        format!("/requests/{third}?done=scheduled")
+    );
+    let view = app.get_request(&third, &coordinator).await;
+    assert_eq!(view.body["staff"], "molecular", "rerouted");
+
+    // Ask for information: an empty question is refused at its field.
+    let page = browser.get(&format!("/requests/{urgent}")).await;
+    let empty = browser
+        .post(
+            &format!("/requests/{urgent}/request-info"),
+            &page,
+            &[("message", "")],
+        )
+        .await;
+    assert_eq!(empty.status, 422, "{}", empty.text);
+    assert!(empty.text.contains("href=\"#field-message\""));
+    let asked = browser
+        .post(
+            &format!("/requests/{urgent}/request-info"),
+            &page,
+            &[("message", "Please add the skeletal survey.")],
+        )
+        .await;
+    assert_eq!(asked.status, 303);
+    let view = app.get_request(&urgent, &coordinator).await;
+    assert_eq!(view.body["status"], "needs_info");
+    let waiting = browser.get("/triage?status=needs_info").await;
+    assert!(
+        waiting.text.contains(&urgent_ref),
+        "those waiting for an answer"
+    );
+
+    // Reject, with a reason.
+    let page = browser.get(&format!("/requests/{fourth}")).await;
+    let no_reason = browser
+        .post(
+            &format!("/requests/{fourth}/reject"),
+            &page,
+            &[("reason", " ")],
+        )
+        .await;
+    assert_eq!(no_reason.status, 422);
+    assert!(no_reason.text.contains("href=\"#field-reason\""));
+    let rejected = browser
+        .post(
+            &format!("/requests/{fourth}/reject"),
+            &page,
+            &[("reason", "Outside the network's scope: acquired condition.")],
+        )
+        .await;
+    assert_eq!(rejected.status, 303);
+    let view = app.get_request(&fourth, &coordinator).await;
+    assert_eq!(view.body["status"], "rejected");
+
+    // A stale page: the request already moved on.
+    let stale = browser
+        .post(
+            &format!("/requests/{fourth}/reject"),
+            &page,
+            &[("reason", "Again.")],
+        )
+        .await;
+    assert_eq!(stale.status, 409);
+    assert!(
+        stale
+            .text
+            .contains("La demande est maintenant : Non retenue."),
+        "{}",
+        stale.text
+    );
+}
