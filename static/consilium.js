@@ -178,6 +178,19 @@
     if (sel.value) show();
   });
 
+  // 7. The quorum of specialties, counted as the attendance is typed.
+  $$('[data-quorum]').forEach(out => {
+    const form = out.closest('form');
+    const need = Number(out.dataset.quorum);
+    const count = () => {
+      const seen = new Set($$('input[data-specialty]', form).map(i => i.value.trim().toLowerCase()).filter(Boolean));
+      out.textContent = out.dataset.template.split('{count}').join(seen.size);
+      out.classList.toggle('quorum-met', seen.size >= need);
+    };
+    form.addEventListener('input', e => { if (e.target.matches('input[data-specialty]')) count(); });
+    count();
+  });
+
   // 3. Confirm before a destructive submission.
   d.addEventListener('click', e => {
     const b = e.target.closest('button[data-confirm]');

@@ -653,3 +653,22 @@ pub async fn coming(state: &AppState, actor: &Actor) -> Result<Vec<StaffMeetings
         })
         .await
 }
+
+/// Who attended the staff's previous held meeting: a weekly meeting's regulars, offered again
+/// so they are not typed again each week.
+pub async fn regulars(
+    state: &AppState,
+    actor: &Actor,
+    meeting: &MeetingView,
+) -> Result<Vec<Participant>, AppError> {
+    actor.require_any(&[Role::Coordinator])?;
+    let (staff, before) = (meeting.staff.clone(), meeting.starts_at.naive_utc());
+    state
+        .db
+        .run(move |conn| {
+            Ok(db::meetings::last_attendance(conn, &staff, before)?
+                .and_then(|json| serde_json::from_str(&json).ok())
+                .unwrap_or_default())
+        })
+        .await
+}

@@ -51,6 +51,26 @@ pub fn starts_of(
         .collect())
 }
 
+/// The attendance (JSON) of the staff's last held meeting before `before`, if any.
+pub fn last_attendance(
+    conn: &mut DbConnection,
+    staff: &str,
+    before: NaiveDateTime,
+) -> DbResult<Option<String>> {
+    Ok(meetings::table
+        .filter(
+            meetings::staff_code
+                .eq(staff)
+                .and(meetings::status.eq(MeetingStatus::Held))
+                .and(meetings::starts_at.lt(before)),
+        )
+        .order(meetings::starts_at.desc())
+        .select(meetings::attendance)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .flatten())
+}
+
 /// The meetings `ids` (one query).
 pub fn by_ids(conn: &mut DbConnection, ids: &[String]) -> DbResult<Vec<MeetingRow>> {
     if ids.is_empty() {

@@ -83,7 +83,8 @@ pub struct Chrome {
     pub lang: Language,
     pub csrf: String,
     pub path: String,
-    pub user: Option<(String, &'static str)>,
+    /// The signed-in user's name, home and the links of the header's menu.
+    pub user: Option<(String, &'static str, Vec<MenuLink>)>,
     pub zone: String,
 }
 
@@ -97,9 +98,9 @@ impl Chrome {
         values.insert(
             "user".into(),
             match &self.user {
-                Some((name, home)) => {
-                    Value::from_serialize(serde_json::json!({"name": name, "home": home}))
-                }
+                Some((name, home, links)) => Value::from_serialize(
+                    serde_json::json!({"name": name, "home": home, "links": links}),
+                ),
                 None => Value::from(()),
             },
         );
@@ -134,6 +135,24 @@ fn local_path(req: &HttpRequest) -> String {
 }
 
 /// A visitor's home: requesters their requests, coordinators the triage, experts the meetings.
+/// A link of the header's menu: its path and the key of its label.
+pub type MenuLink = (&'static str, &'static str);
+
+/// The header's menu for the actor's roles.
+pub fn menu_of(actor: &Actor) -> Vec<MenuLink> {
+    let mut links = Vec::new();
+    if actor.has_role(Role::Coordinator) {
+        links.push(("/triage", "layout.triage"));
+    }
+    if actor.has_role(Role::Coordinator) || actor.has_role(Role::Expert) {
+        links.push(("/meetings", "layout.meetings"));
+    }
+    if actor.has_role(Role::Requester) {
+        links.push(("/requests", "layout.my_requests"));
+    }
+    links
+}
+
 pub fn home_of(actor: &Actor) -> &'static str {
     if actor.has_role(Role::Coordinator) {
         "/triage"
@@ -227,7 +246,7 @@ impl FromRequest for Web {
                 ),
                 csrf: csrf_token(&cookie),
                 path: local_path(&req),
-                user: actor.map(|a| (a.full_name.clone(), home_of(a))),
+                user: actor.map(|a| (a.full_name.clone(), home_of(a), menu_of(a))),
                 zone,
             };
             let context = match actor {

@@ -16,7 +16,7 @@ pub use context::{Chrome, Web, WebError, error_page};
 
 /// Every screen's route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    use pages::{account, public, requests, sign_in, triage};
+    use pages::{account, meetings, opinion, public, requests, sign_in, triage};
     cfg.route("/static/{name}", web::get().to(assets::serve))
         .route("/", web::get().to(public::home))
         .route("/language", web::post().to(public::language))
@@ -52,6 +52,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/requests/{id}/messages", web::post().to(requests::message))
         .route("/triage", web::get().to(triage::page))
+        .route("/requests/{id}/opinion", web::get().to(opinion::page))
+        .route("/requests/{id}/opinion", web::post().to(opinion::save))
+        .route(
+            "/requests/{id}/opinion/deliver",
+            web::post().to(opinion::deliver),
+        )
+        .route("/meetings", web::get().to(meetings::list))
+        .route("/meetings/{id}", web::get().to(meetings::show))
+        .route("/meetings/{id}/held", web::post().to(meetings::held))
         .route("/requests/{id}/schedule", web::post().to(triage::schedule))
         .route(
             "/requests/{id}/request-info",

@@ -29,6 +29,19 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("login.html", include_str!("../../templates/login.html")),
     ("triage.html", include_str!("../../templates/triage.html")),
     (
+        "meetings.html",
+        include_str!("../../templates/meetings.html"),
+    ),
+    ("meeting.html", include_str!("../../templates/meeting.html")),
+    (
+        "opinion_form.html",
+        include_str!("../../templates/opinion_form.html"),
+    ),
+    (
+        "opinion_confirm.html",
+        include_str!("../../templates/opinion_confirm.html"),
+    ),
+    (
         "login_mfa.html",
         include_str!("../../templates/login_mfa.html"),
     ),

@@ -8,11 +8,14 @@ use serde_json::json;
 use crate::helpers::{TestApp, spawn_app};
 use crate::on_both_backends;
 use crate::support::backend::Backend;
-use crate::support::cast::{COORDINATOR, PASSWORD, TOTP_SECRET, rpps};
-use crate::support::forms::request_form;
+use crate::support::cast::{COORDINATOR, EXPERT, PASSWORD, TOTP_SECRET, rpps};
+use crate::support::forms::{meeting_record, request_form};
 use crate::support::html::{Browser, csrf_token, location};
 
-on_both_backends!(a_coordinator_triages_from_the_screens);
+on_both_backends!(
+    a_coordinator_triages_from_the_screens,
+    a_meeting_is_held_and_its_opinion_delivered_from_the_screens,
+);
 
 /// A submitted request of `token`'s requester: its id and reference.
 async fn submitted(app: &TestApp, token: &str, urgency: &str, topic: &str) -> (String, String) {
@@ -229,5 +232,230 @@ async fn a_coordinator_triages_from_the_screens(backend: Backend) {
             .contains("La demande est maintenant : Non retenue."),
         "{}",
         stale.text
+    );
+}
+
+/// A staff member signed in through the screens (password, then a TOTP code), with an API
+/// token of the same account for the test's own calls.
+async fn staff_in_browser(
+    app: &TestApp,
+    email: &str,
+    rpps: &str,
+    roles: &[&str],
+) -> (Browser, String, String) {
+    let id = app.add_user(email, rpps, roles, Some(TOTP_SECRET)).await;
+    let token = app.sign_in(email, PASSWORD).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut browser = Browser::new(&app.api);
+    let code = app.totp.code(TOTP_SECRET, email).await;
+    browser.sign_in_with_code(email, PASSWORD, &code).await;
+    (browser, token, id)
+}
+
+async fn a_meeting_is_held_and_its_opinion_delivered_from_the_screens(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let email = "marie.leroy@chu-lille.fr";
+    let requester = app.register_and_login(email, &rpps(62)).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (discussed, reference) = submitted(&app, &requester, "routine", "diagnosis").await;
+    let (not_reached, _) = submitted(&app, &requester, "routine", "diagnosis").await;
+    let (mut browser, coordinator, _) = staff_in_browser(
+        &app,
+        COORDINATOR.email,
+        &COORDINATOR.rpps(),
+        &["coordinator"],
+    )
+    .await;
+
+    // Last week's meeting, held with its regulars; this week's, just started.
+    let last_week = (chrono::Utc::now() - chrono::Duration::days(6)).to_rfc3339();
+    let previous = app
+        .create_meeting("rcp-national", &last_week, 10, &coordinator)
+        .await
+        .id();
+    let held = app.hold(&previous, meeting_record(&[]), &coordinator).await;
+    assert_eq!(held.status, 200, "{}", held.text);
+    let meeting = app.past_meeting(&coordinator, "rcp-national", 10).await;
+    for id in [&discussed, &not_reached] {
+        let scheduled = app.schedule(id, &meeting, &coordinator).await;
+        assert_eq!(scheduled.status, 200, "{}", scheduled.text);
+    }
+
+    let list = browser.get("/meetings").await;
+    assert_eq!(list.status, 200, "{}", list.text);
+    assert!(list.text.contains(&format!("/meetings/{meeting}")));
+    let page = browser.get(&format!("/meetings/{meeting}")).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(page.text.contains(&reference), "the agenda");
+    // The regulars are offered again: nothing to type for them.
+    for name in ["Pr A", "Dr B", "Dr C"] {
+        assert!(
+            page.text.contains(&format!("value=\"{name}\"")),
+            "{name} offered"
+        );
+    }
+    assert!(
+        page.text.contains("Quorum"),
+        "the quorum shown before sending"
+    );
+
+    // Too few present: refused at the field, the rows kept.
+    let csrf = csrf_token(&page.text);
+    let action = format!("/meetings/{meeting}/held");
+    let alone = browser
+        .post_raw(
+            &action,
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("participants[0].name", "Pr A"),
+                ("participants[0].specialty", "Genetics"),
+                ("participants[0].site_code", "necker"),
+                ("participants[1].name", ""),
+                ("discussed", discussed.as_str()),
+            ],
+            Some(&browser.origin.clone()),
+        )
+        .await;
+    assert_eq!(alone.status, 422, "{}", alone.text);
+    assert!(alone.text.contains("value=\"Pr A\""), "values kept");
+    // As offered (the regulars), one case discussed: the other is carried over.
+    let recorded = browser
+        .post_raw(
+            &action,
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("participants[0].name", "Pr A"),
+                ("participants[0].specialty", "Genetics"),
+                ("participants[0].site_code", "necker"),
+                ("participants[1].name", "Dr B"),
+                ("participants[1].specialty", "Radiology"),
+                ("participants[1].site_code", "necker"),
+                ("participants[2].name", "Dr C"),
+                ("participants[2].specialty", "Orthopedics"),
+                ("participants[2].site_code", "lyon"),
+                ("participants[3].name", ""),
+                ("discussed", discussed.as_str()),
+            ],
+            Some(&browser.origin.clone()),
+        )
+        .await;
+    assert_eq!(recorded.status, 303, "{}", recorded.text);
+    assert_eq!(
+        location(&recorded),
+        format!("/meetings/{meeting}?done=held")
+    );
+    let view = app.get_request(&discussed, &coordinator).await;
+    assert_eq!(view.body["status"], "discussed");
+    let view = app.get_request(&not_reached, &coordinator).await;
+    assert_eq!(view.body["status"], "scheduled");
+    assert_ne!(view.body["meeting"]["id"], meeting.as_str(), "carried over");
+
+    // An expert of the staff drafts the opinion; only a coordinator delivers it.
+    let (mut expert, _, expert_id) =
+        staff_in_browser(&app, EXPERT.email, &EXPERT.rpps(), &["expert"]).await;
+    let experts = app
+        .set_experts("rcp-national", &[&expert_id], &coordinator)
+        .await;
+    assert_eq!(experts.status, 200);
+    let page = expert.get(&format!("/requests/{discussed}")).await;
+    assert!(
+        page.text
+            .contains(&format!("/requests/{discussed}/opinion\"")),
+        "{} {}",
+        page.status,
+        page.text
+    );
+    let editor = expert.get(&format!("/requests/{discussed}/opinion")).await;
+    assert_eq!(editor.status, 200, "{}", editor.text);
+    assert!(
+        editor.text.contains("Pr A"),
+        "the attendance beside the editor"
+    );
+    let action = format!("/requests/{discussed}/opinion");
+    let missing = expert
+        .post(
+            &action,
+            &editor,
+            &[("summary", "Probable hypochondroplasia.")],
+        )
+        .await;
+    assert_eq!(missing.status, 422, "{}", missing.text);
+    assert!(missing.text.contains("href=\"#field-diagnosis-status\""));
+    assert!(
+        missing.text.contains("Probable hypochondroplasia."),
+        "values kept"
+    );
+    let saved = expert
+        .post(
+            &action,
+            &editor,
+            &[
+                ("summary", "Probable hypochondroplasia."),
+                ("diagnosis.text", "Hypochondroplasia"),
+                ("diagnosis.orpha_code", "ORPHA:429"),
+                ("diagnosis.status", "probable"),
+                ("recommendations[0].kind", "genetic_test"),
+                ("recommendations[0].text", "FGFR3 targeted sequencing"),
+                ("recommendations[0].site_code", ""),
+                ("recommendations[1].kind", "referral"),
+                ("recommendations[1].text", "Follow-up in the nearest center"),
+                ("recommendations[1].site_code", "nancy"),
+                ("recommendations[2].kind", ""),
+                ("recommendations[2].text", ""),
+                ("references", "Unger S. et al., 2023\nSecond reference"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.text);
+    let draft = app.get_opinion(&discussed, &coordinator).await;
+    assert_eq!(draft.body["recommendations"][1]["site_code"], "nancy");
+    assert_eq!(draft.body["references"].as_array().unwrap().len(), 2);
+    let by_expert = expert
+        .post(
+            &format!("{action}/deliver"),
+            &editor,
+            &[("confirmed", "true")],
+        )
+        .await;
+    assert_eq!(by_expert.status, 403, "only a coordinator delivers");
+
+    // Delivered after a confirmation step.
+    let editor = browser.get(&action).await;
+    assert!(
+        editor.text.contains("value=\"Hypochondroplasia\""),
+        "the draft, filled in"
+    );
+    let confirm = browser
+        .post(&format!("{action}/deliver"), &editor, &[])
+        .await;
+    assert_eq!(confirm.status, 200, "{}", confirm.text);
+    assert!(confirm.text.contains("Probable hypochondroplasia."));
+    assert_eq!(
+        app.get_request(&discussed, &coordinator).await.body["status"],
+        "discussed",
+        "nothing delivered before the confirmation"
+    );
+    let delivered = browser
+        .post(
+            &format!("{action}/deliver"),
+            &confirm,
+            &[("confirmed", "true")],
+        )
+        .await;
+    assert_eq!(delivered.status, 303, "{}", delivered.text);
+    assert_eq!(
+        app.get_request(&discussed, &coordinator).await.body["status"],
+        "completed"
+    );
+    app.deliver_emails().await;
+    assert!(
+        app.smtp.mails_to(email).iter().any(|mail| mail
+            .subject()
+            .contains(&format!("opinion available for request {reference}"))),
+        "the requester is told"
     );
 }

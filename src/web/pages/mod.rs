@@ -1,6 +1,8 @@
 //! The screens' handlers, by who uses them.
 
 pub mod account;
+pub mod meetings;
+pub mod opinion;
 pub mod public;
 pub mod requests;
 pub mod sign_in;

@@ -471,7 +471,8 @@ pub(super) async fn request_page(
 ) -> Result<HttpResponse, WebError> {
     let actor = web.actor()?;
     let id = RequestId::from(view.id.clone());
-    let messages = app::requests::messages(
+    // The thread is the requester's and the coordinators' (experts read the file, not it).
+    let messages = match app::requests::messages(
         &web.state,
         actor,
         &id,
@@ -481,7 +482,16 @@ pub(super) async fn request_page(
         },
     )
     .await
-    .or_page(web)?;
+    {
+        Ok(page) => Some(page),
+        Err(AppError::Forbidden) => None,
+        Err(other) => return Err(web.error(other)),
+    };
+    let thread_visible = messages.is_some();
+    let messages = messages.unwrap_or(crate::app::pagination::Page {
+        items: Vec::new(),
+        next_cursor: None,
+    });
     let opinion = if matches!(
         view.status,
         RequestStatus::Completed | RequestStatus::Discussed
@@ -538,7 +548,8 @@ pub(super) async fn request_page(
             "can_attach",
             owner && request_status::ACCEPTS_ATTACHMENTS.contains(&view.status),
         )
-        .with("can_write", !view.status.is_terminal())
+        .with("can_write", thread_visible && !view.status.is_terminal())
+        .with("thread_visible", thread_visible)
         .with("needs_answer", needs_answer)
         .with("question", question)
         .with("messages", &messages.items)

@@ -1,0 +1,269 @@
+//! The opinion editor: `/requests/{id}/opinion` (summary, diagnosis, typed recommendations as
+//! rows, references one per line; the meeting's attendance and quorum beside it), saved as a
+//! draft by a coordinator or an expert, delivered by a coordinator after a confirmation step.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use serde_json::{Map, Value, json};
+
+use super::requests::{load, request_path};
+use super::{FormErrors, field_errors};
+use crate::app::{self, AppError};
+use crate::domain::FieldError;
+use crate::domain::account::Role;
+use crate::domain::ids::{MeetingId, RequestId};
+use crate::domain::opinion::OpinionContent;
+use crate::web::context::{OrPage, Web, WebError};
+use crate::web::form::Submitted;
+
+const STATUSES: [&str; 3] = ["confirmed", "probable", "unsolved"];
+const KINDS: [&str; 8] = [
+    "genetic_test",
+    "imaging",
+    "treatment",
+    "surgery",
+    "follow_up",
+    "referral",
+    "clinical_trial",
+    "other",
+];
+/// Empty recommendation rows offered beyond those filled in.
+const BLANK_ROWS: usize = 2;
+
+/// `GET /requests/{id}/opinion`: the current draft (or the delivered version, to amend).
+pub async fn page(web: Web, id: web::Path<String>) -> Result<HttpResponse, WebError> {
+    let id = RequestId::from(id.into_inner());
+    let actor = web.actor()?;
+    let content = match app::opinions::get(&web.state, actor, &id).await {
+        Ok(opinion) => Some(serde_json::to_value(&opinion.current.content).unwrap_or_default()),
+        Err(AppError::NotFound) => None,
+        Err(other) => return Err(web.error(other)),
+    };
+    let values = content.map(|c| values_of(&c)).unwrap_or_default();
+    editor(&web, &id, values, &[], StatusCode::OK).await
+}
+
+/// The opinion's content as the form's fields.
+fn values_of(content: &Value) -> Map<String, Value> {
+    let mut values = Map::new();
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    values.insert("summary".into(), json!(text(&content["summary"])));
+    for part in ["text", "orpha_code", "status"] {
+        values.insert(
+            format!("diagnosis.{part}"),
+            json!(text(&content["diagnosis"][part])),
+        );
+    }
+    let references: Vec<String> = content["references"]
+        .as_array()
+        .map(|r| r.iter().map(text).collect())
+        .unwrap_or_default();
+    values.insert("references".into(), json!(references.join("\n")));
+    for (i, row) in content["recommendations"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        for part in ["kind", "text", "site_code"] {
+            values.insert(
+                format!("recommendations[{i}].{part}"),
+                json!(text(&row[part])),
+            );
+        }
+    }
+    values
+}
+
+async fn editor(
+    web: &Web,
+    id: &RequestId,
+    values: Map<String, Value>,
+    errors: &[FieldError],
+    status: StatusCode,
+) -> Result<HttpResponse, WebError> {
+    let actor = web.actor()?;
+    if !(actor.has_role(Role::Coordinator) || actor.has_role(Role::Expert)) {
+        return Err(web.error(AppError::Forbidden));
+    }
+    let request = load(web, id).await?;
+    let meeting = match &request.meeting {
+        Some(meeting) => Some(
+            app::meetings::agenda(&web.state, actor, &MeetingId::from(meeting.id.clone()))
+                .await
+                .or_page(web)?
+                .meeting,
+        ),
+        None => None,
+    };
+    let rows = (0..)
+        .take_while(|i| values.contains_key(&format!("recommendations[{i}].kind")))
+        .count()
+        + BLANK_ROWS;
+    let sites = app::network::sites(&web.state, None).await.or_page(web)?;
+    let lang = web.lang();
+    let form_errors = FormErrors::new(lang, errors);
+    let label =
+        |prefix: &str, code: &str| crate::web::i18n::text(lang, &format!("{prefix}.{code}"), &[]);
+    web.page("opinion_form.html")
+        .with("request", &request)
+        .with("meeting", meeting)
+        .with("values", values)
+        .with("rows", rows)
+        .with(
+            "statuses",
+            STATUSES
+                .iter()
+                .map(|s| (*s, label("diagnosis", s)))
+                .collect::<Vec<_>>(),
+        )
+        .with(
+            "kinds",
+            KINDS
+                .iter()
+                .map(|k| (*k, label("recommendation", k)))
+                .collect::<Vec<_>>(),
+        )
+        .with(
+            "sites",
+            sites
+                .iter()
+                .map(|s| (s.site.code.clone(), s.site.name.clone()))
+                .collect::<Vec<_>>(),
+        )
+        .with("can_deliver", actor.has_role(Role::Coordinator))
+        .with("errors", &form_errors.fields)
+        .with("summary", &form_errors.summary)
+        .status(status)
+        .render()
+}
+
+/// The form as the opinion's content, or the fields that cannot be one.
+fn content_of(form: &Submitted) -> (Map<String, Value>, Result<OpinionContent, Vec<FieldError>>) {
+    let mut values = Map::new();
+    for name in [
+        "summary",
+        "diagnosis.text",
+        "diagnosis.orpha_code",
+        "diagnosis.status",
+        "references",
+    ] {
+        values.insert(name.into(), json!(form.text(name)));
+    }
+    let mut errors = Vec::new();
+    let status = form.text("diagnosis.status");
+    if !STATUSES.contains(&status.as_str()) {
+        errors.push(FieldError::new("diagnosis.status", "is required"));
+    }
+    let mut recommendations = Vec::new();
+    let mut indexes: Vec<usize> = form
+        .pairs
+        .iter()
+        .filter_map(|(name, _)| {
+            let rest = name.strip_prefix("recommendations[")?;
+            rest.split_once(']')?.0.parse().ok()
+        })
+        .filter(|i| *i < 100)
+        .collect();
+    indexes.sort_unstable();
+    indexes.dedup();
+    for i in indexes {
+        let field = |part: &str| form.text(&format!("recommendations[{i}].{part}"));
+        let (kind, text, site) = (field("kind"), field("text"), field("site_code"));
+        if kind.is_empty() && text.trim().is_empty() {
+            continue;
+        }
+        let row = recommendations.len();
+        for (part, value) in [("kind", &kind), ("text", &text), ("site_code", &site)] {
+            values.insert(format!("recommendations[{row}].{part}"), json!(value));
+        }
+        if !KINDS.contains(&kind.as_str()) {
+            errors.push(FieldError::new(
+                format!("recommendations[{row}].kind"),
+                "is required",
+            ));
+        }
+        let mut recommendation = json!({"kind": kind, "text": text.trim()});
+        if !site.is_empty() {
+            recommendation["site_code"] = json!(site);
+        }
+        recommendations.push(recommendation);
+    }
+    if !errors.is_empty() {
+        return (values, Err(errors));
+    }
+    let orpha = form.text("diagnosis.orpha_code");
+    let content = json!({
+        "summary": form.text("summary").trim(),
+        "diagnosis": {
+            "text": form.text("diagnosis.text").trim(),
+            "orpha_code": if orpha.trim().is_empty() { Value::Null } else { json!(orpha.trim()) },
+            "status": status,
+        },
+        "recommendations": recommendations,
+        "references": form
+            .text("references")
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>(),
+    });
+    let parsed = serde_json::from_value(content)
+        .map_err(|e| vec![FieldError::new("summary", format!("is not valid: {e}"))]);
+    (values, parsed)
+}
+
+/// `POST /requests/{id}/opinion`: saves the draft (an amendment once delivered).
+pub async fn save(
+    web: Web,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    let form = Submitted::parse(&body);
+    web.check_post(form.get("csrf_token"))?;
+    let actor = web.actor()?;
+    let id = RequestId::from(id.into_inner());
+    let (values, content) = content_of(&form);
+    let outcome = match content {
+        Ok(content) => app::opinions::write(&web.state, actor, &id, content)
+            .await
+            .map(|_| ()),
+        Err(errors) => Err(AppError::Validation(errors)),
+    };
+    match outcome {
+        Ok(()) => Ok(web.redirect(&request_path(&id, "opinion_saved"))),
+        Err(error) => {
+            let errors = field_errors(error).or_page(&web)?;
+            editor(&web, &id, values, &errors, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
+}
+
+/// `POST /requests/{id}/opinion/deliver`: without `confirmed`, the confirmation page; with
+/// it, the delivery (the requester is e-mailed in the same transaction).
+pub async fn deliver(
+    web: Web,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    let form = Submitted::parse(&body);
+    web.check_post(form.get("csrf_token"))?;
+    let actor = web.actor()?;
+    let id = RequestId::from(id.into_inner());
+    if form.get("confirmed") != Some("true") {
+        let opinion = app::opinions::get(&web.state, actor, &id)
+            .await
+            .or_page(&web)?;
+        let request = load(&web, &id).await?;
+        return web
+            .page("opinion_confirm.html")
+            .with("request", &request)
+            .with("opinion", &opinion)
+            .render();
+    }
+    app::opinions::deliver(&web.state, actor, &id)
+        .await
+        .or_page(&web)?;
+    Ok(web.redirect(&request_path(&id, "delivered")))
+}
