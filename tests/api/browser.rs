@@ -10,14 +10,15 @@ use std::path::PathBuf;
 use crate::helpers::{TestApp, spawn_app};
 use crate::on_both_backends;
 use crate::support::backend::Backend;
-use crate::support::cast::{COORDINATOR, EXPERT, PASSWORD, rpps};
-use crate::support::forms::{meeting_record, opinion};
+use crate::support::cast::{COORDINATOR, EXPERT, PASSWORD, TOTP_SECRET, rpps};
+use crate::support::forms::{meeting_record, opinion, request_form};
 use crate::support::webdriver::Page;
 
 on_both_backends!(
     a_physician_asks_for_an_opinion_in_a_browser,
     a_physician_asks_for_an_opinion_in_a_browser_without_javascript,
     the_other_screens_in_a_browser,
+    a_coordinator_runs_the_week_in_a_browser,
 );
 
 /// The checks themselves fail on a page that breaks the rules (else a journey proves
@@ -513,4 +514,245 @@ async fn steps(app: &TestApp, mut page: Page, shots: bool) {
     for (label, weight) in &page.checked {
         eprintln!("{label}: {weight:?}");
     }
+}
+
+/// The RCP secretary's week, in the browser: sign in with a TOTP code, triage three requests
+/// (one confirmed from its row in one click, one moved to another staff's meeting, one asked
+/// for information), record a meeting held with its regulars offered again (nothing typed)
+/// and one case not reached (carried over); an expert drafts the opinion; the coordinator
+/// delivers it after the confirmation, and the requester's e-mail goes out.
+async fn a_coordinator_runs_the_week_in_a_browser(backend: Backend) {
+    let name = if backend.is_postgres() {
+        "postgres-week"
+    } else {
+        "sqlite-week"
+    };
+    let shots = !backend.is_postgres();
+    let app = spawn_app(backend).await;
+    let Some(page) = Page::open(&app.api.url(""), true).await else {
+        return;
+    };
+    page.run(name, |page| week(&app, page, shots)).await;
+}
+
+async fn signed_in_with_code(app: &TestApp, page: &mut Page, email: &str) {
+    page.step(&format!("{email} signs in"));
+    page.goto("/login").await;
+    page.fill("email", email).await;
+    page.fill("password", PASSWORD).await;
+    page.click("form[action^='/login'] button[type=submit]")
+        .await;
+    assert!(
+        page.path().await.starts_with("/login/mfa"),
+        "{}",
+        page.path().await
+    );
+    let code = app.totp.code(TOTP_SECRET, email).await;
+    page.fill("code", &code).await;
+    page.click("form[action^='/login/mfa'] button[type=submit]")
+        .await;
+}
+
+async fn week(app: &TestApp, mut page: Page, shots: bool) {
+    let email = "marie.leroy@chu-lille.fr";
+    let requester = app.register_and_login(email, &rpps(71)).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut submitted = Vec::new();
+    for (urgency, local) in [
+        ("routine", "IPP-1"),
+        ("routine", "IPP-2"),
+        ("urgent", "IPP-3"),
+        ("routine", "IPP-4"),
+        ("routine", "IPP-5"),
+    ] {
+        let mut form = request_form(local);
+        form["urgency"] = serde_json::json!(urgency);
+        let id = app.draft(form, &requester).await.id();
+        let view = app.submit_draft(&id, &requester).await;
+        submitted.push((id, view.body["reference"].as_str().unwrap().to_owned()));
+    }
+    app.add_user(
+        COORDINATOR.email,
+        &COORDINATOR.rpps(),
+        &["coordinator"],
+        Some(TOTP_SECRET),
+    )
+    .await;
+    let expert_id = app
+        .add_user(EXPERT.email, &EXPERT.rpps(), &["expert"], Some(TOTP_SECRET))
+        .await;
+    let coordinator = app.sign_in(COORDINATOR.email, PASSWORD).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The two last requests go to this week's meeting, which just started; last week's was
+    // held with the staff's regulars.
+    let last_week = (chrono::Utc::now() - chrono::Duration::days(6)).to_rfc3339();
+    let previous = app
+        .create_meeting("rcp-national", &last_week, 10, &coordinator)
+        .await
+        .id();
+    assert_eq!(
+        app.hold(&previous, meeting_record(&[]), &coordinator)
+            .await
+            .status,
+        200
+    );
+    let meeting = app.past_meeting(&coordinator, "rcp-national", 10).await;
+    for (id, _) in &submitted[3..] {
+        assert_eq!(app.schedule(id, &meeting, &coordinator).await.status, 200);
+    }
+    assert_eq!(
+        app.set_experts("rcp-national", &[&expert_id], &coordinator)
+            .await
+            .status,
+        200
+    );
+    let [
+        (confirmed, confirmed_ref),
+        (moved, _),
+        (asked, asked_ref),
+        (discussed, _),
+        (carried, _),
+    ] = &submitted[..]
+    else {
+        unreachable!()
+    };
+
+    signed_in_with_code(app, &mut page, COORDINATOR.email).await;
+    assert_eq!(page.path().await, "/triage", "the coordinator's home");
+    page.check("triage").await;
+    let rows = page.text_of("tbody").await;
+    assert!(
+        rows.find(asked_ref.as_str()) < rows.find(confirmed_ref.as_str()),
+        "urgent first: {rows}"
+    );
+    if shots {
+        page.screenshot(&screenshot_dir().join("triage.png")).await;
+    }
+
+    page.step("confirm from the row");
+    let clicks = page.clicks();
+    page.click(&format!(
+        "form[action='/requests/{confirmed}/schedule'] button"
+    ))
+    .await;
+    assert_eq!(page.clicks(), clicks + 1, "one action from /triage");
+    assert!(
+        page.text()
+            .await
+            .contains(&format!("{confirmed_ref} est programmée"))
+    );
+    page.check("triage, confirmed").await;
+
+    page.step("move to another staff's meeting");
+    page.click(&format!("a[href='/requests/{moved}']")).await;
+    page.check("request, to decide").await;
+    let molecular = app.meetings("molecular", &coordinator).await;
+    let other = molecular.body[0]["id"].as_str().unwrap().to_owned();
+    page.fill("meeting_id", &other).await;
+    page.click(&format!("form[action='/requests/{moved}/schedule'] button"))
+        .await;
+    assert_eq!(
+        page.path().await,
+        format!("/requests/{moved}?done=scheduled")
+    );
+    page.check("request, moved").await;
+    assert_eq!(
+        app.get_request(moved, &coordinator).await.body["staff"],
+        "molecular"
+    );
+
+    page.step("ask for information");
+    page.goto("/triage").await;
+    page.click(&format!("a[href='/requests/{asked}']")).await;
+    page.fill("message", "Please add the skeletal survey.")
+        .await;
+    page.click(&format!(
+        "form[action='/requests/{asked}/request-info'] button"
+    ))
+    .await;
+    assert_eq!(
+        page.path().await,
+        format!("/requests/{asked}?done=info_requested")
+    );
+    page.check("request, information requested").await;
+
+    page.step("record the meeting held");
+    page.click("a[href='/meetings']").await;
+    page.check("meetings").await;
+    page.click(&format!("a[href='/meetings/{meeting}']")).await;
+    assert!(
+        page.text_of("#quorum").await.contains("3 sur 3"),
+        "{}",
+        page.text_of("#quorum").await
+    );
+    page.check("meeting, to record").await;
+    if shots {
+        page.screenshot(&screenshot_dir().join("held-meeting.png"))
+            .await;
+    }
+    let typed = page.typed();
+    page.press(&format!("#discussed-{carried}")).await;
+    page.click(&format!(
+        "form[action='/meetings/{meeting}/held'] button[type=submit]"
+    ))
+    .await;
+    assert_eq!(page.typed(), typed, "the regulars were not typed again");
+    assert_eq!(page.path().await, format!("/meetings/{meeting}?done=held"));
+    page.check("meeting, held").await;
+    assert_eq!(
+        app.get_request(carried, &coordinator).await.body["status"],
+        "scheduled",
+        "carried over"
+    );
+    page.click("form[action='/logout'] button").await;
+
+    page.step("the expert drafts the opinion");
+    signed_in_with_code(app, &mut page, EXPERT.email).await;
+    assert_eq!(page.path().await, "/meetings", "the expert's home");
+    page.goto(&format!("/requests/{discussed}")).await;
+    page.check("request, as an expert").await;
+    page.click(&format!("a[href='/requests/{discussed}/opinion']"))
+        .await;
+    page.check("opinion editor").await;
+    page.fill("summary", "Probable hypochondroplasia.").await;
+    page.fill("diagnosis.text", "Hypochondroplasia").await;
+    page.fill("diagnosis.status", "probable").await;
+    page.fill("recommendations[0].kind", "genetic_test").await;
+    page.fill("recommendations[0].text", "FGFR3 targeted sequencing")
+        .await;
+    page.click("form[action$='/opinion'] button[type=submit]")
+        .await;
+    assert_eq!(
+        page.path().await,
+        format!("/requests/{discussed}?done=opinion_saved")
+    );
+    page.check("request, opinion drafted").await;
+    assert!(!page.exists("form[action$='/opinion/deliver']").await);
+    page.click("form[action='/logout'] button").await;
+
+    page.step("the coordinator delivers it");
+    signed_in_with_code(app, &mut page, COORDINATOR.email).await;
+    page.goto(&format!("/requests/{discussed}/opinion")).await;
+    assert_eq!(page.value("diagnosis.text").await, "Hypochondroplasia");
+    page.click("form[action$='/opinion/deliver'] button").await;
+    page.check("deliver, confirm").await;
+    assert!(page.text().await.contains("Probable hypochondroplasia."));
+    page.click("form[action$='/opinion/deliver'] button").await;
+    assert_eq!(
+        page.path().await,
+        format!("/requests/{discussed}?done=delivered")
+    );
+    page.check("request, delivered").await;
+    app.deliver_emails().await;
+    assert!(
+        app.smtp
+            .mails_to(email)
+            .iter()
+            .any(|mail| mail.subject().contains("opinion available")),
+        "the requester is told"
+    );
 }

@@ -13,6 +13,7 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -140,6 +141,10 @@ pub struct Page {
     pub checked: Vec<(String, Weight)>,
     sizes: BTreeMap<String, u64>,
     http: reqwest::Client,
+    /// What the person did so far: fields typed in, and clicks (for the actions a step
+    /// takes, asserted by the journeys).
+    typed: AtomicUsize,
+    clicks: AtomicUsize,
     /// Outlives the journey when it fails, for the screenshot.
     held: Arc<Held>,
 }
@@ -198,6 +203,8 @@ impl Page {
             checked: Vec::new(),
             sizes: BTreeMap::new(),
             http: reqwest::Client::new(),
+            typed: AtomicUsize::new(0),
+            clicks: AtomicUsize::new(0),
             held: Arc::new(Held {
                 _driver: driver,
                 _turn: turn,
@@ -315,7 +322,18 @@ impl Page {
         self.fill_nth(name, 0, value).await
     }
 
+    /// Fields typed in (or chosen) so far.
+    pub fn typed(&self) -> usize {
+        self.typed.load(Ordering::Relaxed)
+    }
+
+    /// Clicks so far (links, buttons, boxes).
+    pub fn clicks(&self) -> usize {
+        self.clicks.load(Ordering::Relaxed)
+    }
+
     pub async fn fill_nth(&self, name: &str, index: usize, value: &str) {
+        self.typed.fetch_add(1, Ordering::Relaxed);
         let all = self
             .client
             .find_all(Locator::Css(&format!("[name=\"{name}\"]")))
@@ -378,10 +396,12 @@ impl Page {
 
     /// Clicks what `css` finds on this page (a button of the script, a checkbox): no new page.
     pub async fn press(&self, css: &str) {
+        self.clicks.fetch_add(1, Ordering::Relaxed);
         self.find(css).await.click().await.unwrap();
     }
 
     async fn navigate_by(&self, element: fantoccini::elements::Element) {
+        self.clicks.fetch_add(1, Ordering::Relaxed);
         let before = self.find("html").await;
         element.click().await.unwrap();
         for _ in 0..400 {
