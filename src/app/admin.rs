@@ -242,16 +242,49 @@ pub async fn outbox(
         rows,
         limit,
         |row| (row.created_at, row.id.clone()),
-        |row| OutboxItem {
-            id: row.id,
-            kind: row.kind,
-            to: row.recipient,
-            status: row.status,
-            attempts: row.attempts,
-            last_error: row.last_error,
-            created_at: row.created_at.and_utc(),
-            sent_at: row.sent_at.map(|t| t.and_utc()),
-            next_attempt_at: row.next_attempt_at.and_utc(),
-        },
+        outbox_item,
     ))
+}
+
+fn outbox_item(row: db::outbox::OutboxRow) -> OutboxItem {
+    OutboxItem {
+        id: row.id,
+        kind: row.kind,
+        to: row.recipient,
+        status: row.status,
+        attempts: row.attempts,
+        last_error: row.last_error,
+        created_at: row.created_at.and_utc(),
+        sent_at: row.sent_at.map(|t| t.and_utc()),
+        next_attempt_at: row.next_attempt_at.and_utc(),
+    }
+}
+
+/// Queues a dead message again (after the relay is fixed, or the address corrected by its
+/// owner): due now, its attempts counted afresh; audited. Only a dead message can be.
+pub async fn requeue(state: &AppState, actor: &Actor, id: &str) -> Result<OutboxItem, AppError> {
+    actor.require_any(&[Role::Admin])?;
+    let (context, id) = (actor.context.clone(), id.to_owned());
+    state
+        .db
+        .write(move |conn| {
+            let row = db::outbox::find(conn, &id)?.ok_or(AppError::NotFound)?;
+            if !db::outbox::requeue(conn, &id, db::now())? {
+                return Err(AppError::conflict(format!(
+                    "Only a dead message can be queued again; this one is {}.",
+                    row.status.as_str()
+                )));
+            }
+            audit::record(
+                conn,
+                &context,
+                "outbox.requeue",
+                "outbox",
+                Some(&id),
+                Outcome::Allowed,
+            )?;
+            let row = db::outbox::find(conn, &id)?.ok_or(AppError::NotFound)?;
+            Ok(outbox_item(row))
+        })
+        .await
 }

@@ -166,6 +166,31 @@ pub fn mark_failed(
     Ok(())
 }
 
+/// Queues a dead message again: pending, due now, its attempts counted afresh (its last error
+/// kept until the next attempt). Answers whether it was dead.
+pub fn requeue(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> DbResult<bool> {
+    let changed = diesel::update(
+        outbox::table.filter(outbox::id.eq(id).and(outbox::status.eq(OutboxStatus::Dead))),
+    )
+    .set((
+        outbox::status.eq(OutboxStatus::Pending),
+        outbox::attempts.eq(0),
+        outbox::next_attempt_at.eq(now),
+        outbox::locked_until.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)?;
+    Ok(changed == 1)
+}
+
+/// One message of the outbox.
+pub fn find(conn: &mut DbConnection, id: &str) -> DbResult<Option<OutboxRow>> {
+    Ok(outbox::table
+        .find(id)
+        .select(OutboxRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
 /// A page of the outbox, newest first, after the cursor `(created_at, id)`.
 pub fn list(
     conn: &mut DbConnection,

@@ -16,7 +16,7 @@ pub use context::{Chrome, Web, WebError, error_page};
 
 /// Every screen's route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    use pages::{account, meetings, opinion, public, requests, sign_in, triage};
+    use pages::{account, admin, meetings, opinion, public, requests, sign_in, triage};
     cfg.route("/static/{name}", web::get().to(assets::serve))
         .route("/", web::get().to(public::home))
         .route("/language", web::post().to(public::language))
@@ -58,6 +58,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/requests/{id}/opinion/deliver",
             web::post().to(opinion::deliver),
         )
+        .route("/admin/users", web::get().to(admin::users))
+        .route("/admin/users/{id}/roles", web::post().to(admin::set_roles))
+        .route(
+            "/admin/users/{id}/status",
+            web::post().to(admin::set_status),
+        )
+        .route("/admin/audit", web::get().to(admin::audit))
+        .route("/admin/outbox", web::get().to(admin::outbox))
+        .route("/admin/outbox/{id}/requeue", web::post().to(admin::requeue))
         .route("/meetings", web::get().to(meetings::list))
         .route("/meetings/{id}", web::get().to(meetings::show))
         .route("/meetings/{id}/held", web::post().to(meetings::held))

@@ -34,6 +34,22 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("meeting.html", include_str!("../../templates/meeting.html")),
     (
+        "admin_nav.html",
+        include_str!("../../templates/admin_nav.html"),
+    ),
+    (
+        "admin_users.html",
+        include_str!("../../templates/admin_users.html"),
+    ),
+    (
+        "admin_audit.html",
+        include_str!("../../templates/admin_audit.html"),
+    ),
+    (
+        "admin_outbox.html",
+        include_str!("../../templates/admin_outbox.html"),
+    ),
+    (
         "opinion_form.html",
         include_str!("../../templates/opinion_form.html"),
     ),

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use crate::helpers::{TestApp, spawn_app};
 use crate::on_both_backends;
 use crate::support::backend::Backend;
-use crate::support::cast::{COORDINATOR, EXPERT, PASSWORD, TOTP_SECRET, rpps};
+use crate::support::cast::{ADMIN, COORDINATOR, EXPERT, PASSWORD, TOTP_SECRET, rpps};
 use crate::support::forms::{meeting_record, opinion, request_form};
 use crate::support::webdriver::Page;
 
@@ -755,4 +755,38 @@ async fn week(app: &TestApp, mut page: Page, shots: bool) {
             .any(|mail| mail.subject().contains("opinion available")),
         "the requester is told"
     );
+    page.click("form[action='/logout'] button").await;
+
+    page.step("an admin grants a role and queues a dead message again");
+    app.add_user(ADMIN.email, &ADMIN.rpps(), &["admin"], Some(TOTP_SECRET))
+        .await;
+    let requester_id = app.me(Some(&requester)).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    signed_in_with_code(app, &mut page, ADMIN.email).await;
+    assert_eq!(page.path().await, "/admin/users", "the admin's home");
+    page.check("admin, users").await;
+    page.press(&format!("#role-{requester_id}-expert")).await;
+    page.click(&format!(
+        "form[action='/admin/users/{requester_id}/roles'] button"
+    ))
+    .await;
+    assert_eq!(page.path().await, "/admin/users?done=roles");
+    page.check("admin, roles saved").await;
+    page.click("a[href='/admin/audit']").await;
+    page.check("admin, audit").await;
+    let dead = app.smtp.mails_to(email)[0].outbox_id();
+    app.execute(&format!(
+        "UPDATE outbox SET status = 'dead', attempts = 4 WHERE id = '{dead}'"
+    ))
+    .await;
+    page.goto("/admin/outbox?status=dead").await;
+    page.check("admin, outbox").await;
+    page.click(&format!(
+        "form[action='/admin/outbox/{dead}/requeue'] button"
+    ))
+    .await;
+    assert!(page.text().await.contains("remis en file"));
+    page.check("admin, requeued").await;
 }

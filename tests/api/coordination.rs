@@ -8,13 +8,14 @@ use serde_json::json;
 use crate::helpers::{TestApp, spawn_app};
 use crate::on_both_backends;
 use crate::support::backend::Backend;
-use crate::support::cast::{COORDINATOR, EXPERT, PASSWORD, TOTP_SECRET, rpps};
+use crate::support::cast::{ADMIN, COORDINATOR, EXPERT, PASSWORD, TOTP_SECRET, rpps};
 use crate::support::forms::{meeting_record, request_form};
 use crate::support::html::{Browser, csrf_token, location};
 
 on_both_backends!(
     a_coordinator_triages_from_the_screens,
     a_meeting_is_held_and_its_opinion_delivered_from_the_screens,
+    an_admin_grants_a_role_and_queues_a_dead_message_again,
 );
 
 /// A submitted request of `token`'s requester: its id and reference.
@@ -458,4 +459,85 @@ async fn a_meeting_is_held_and_its_opinion_delivered_from_the_screens(backend: B
             .contains(&format!("opinion available for request {reference}"))),
         "the requester is told"
     );
+}
+
+async fn an_admin_grants_a_role_and_queues_a_dead_message_again(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let email = "paul.morel@chu-brest.fr";
+    let pair = app.register_and_login(email, &rpps(81)).await;
+    let token = pair["access_token"].as_str().unwrap().to_owned();
+    let user_id = app.me(Some(&token)).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut physician = Browser::new(&app.api);
+    physician.sign_in(email, PASSWORD).await;
+    assert_eq!(physician.get("/admin/users").await.status, 403);
+    assert_eq!(physician.get("/admin/outbox").await.status, 403);
+
+    let (mut browser, admin, _) =
+        staff_in_browser(&app, ADMIN.email, &ADMIN.rpps(), &["admin"]).await;
+    let users = browser.get("/admin/users").await;
+    assert_eq!(users.status, 200, "{}", users.text);
+    assert!(users.text.contains(email));
+
+    // Grant a role: the account's sessions end, the change is audited.
+    let granted = browser
+        .post(
+            &format!("/admin/users/{user_id}/roles"),
+            &users,
+            &[("roles", "requester"), ("roles", "expert")],
+        )
+        .await;
+    assert_eq!(granted.status, 303, "{}", granted.text);
+    assert_eq!(location(&granted), "/admin/users?done=roles");
+    let again = app.sign_in(email, PASSWORD).await;
+    let roles = app.me(again["access_token"].as_str()).await;
+    assert_eq!(roles.body["roles"], json!(["requester", "expert"]));
+    assert_eq!(physician.get("/requests").await.status, 303, "signed out");
+    let audit = browser.get("/admin/audit?action=role.set").await;
+    assert_eq!(audit.status, 200, "{}", audit.text);
+    assert!(audit.text.contains("role.set"));
+    assert!(
+        audit.text.contains(&user_id),
+        "the account the change was on"
+    );
+
+    // A message given up: queued again once, audited; a second time is refused in words.
+    app.deliver_emails().await;
+    app.execute("UPDATE outbox SET status = 'dead', attempts = 4")
+        .await;
+    let dead = browser.get("/admin/outbox?status=dead").await;
+    assert_eq!(dead.status, 200, "{}", dead.text);
+    assert!(dead.text.contains("Abandonné"));
+    let outbox_id = app.smtp.mails_to(email)[0].outbox_id();
+    let action = format!("/admin/outbox/{outbox_id}/requeue");
+    assert!(dead.text.contains(&format!("action=\"{action}\"")));
+    let queued = browser.post(&action, &dead, &[]).await;
+    assert_eq!(queued.status, 303, "{}", queued.text);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) AS n FROM outbox WHERE id = '{outbox_id}' AND status = 'pending'"
+        ))
+        .await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'outbox.requeue'")
+            .await,
+        1
+    );
+    let again = browser.post(&action, &dead, &[]).await;
+    assert_eq!(again.status, 409, "{}", again.text);
+    let before = app.smtp.mails_to(email).len();
+    app.deliver_emails().await;
+    assert_eq!(app.smtp.mails_to(email).len(), before + 1, "sent again");
+    let api = app
+        .post(
+            &format!("/api/v1/admin/outbox/{outbox_id}/requeue"),
+            Some(&admin),
+            json!({}),
+        )
+        .await;
+    assert!(api.is_problem(409), "{}", api.text);
 }

@@ -11,5 +11,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(users::set_user_roles)
         .service(users::update_user)
         .service(audit::list_audit)
-        .service(outbox::list_outbox);
+        .service(outbox::list_outbox)
+        .service(outbox::requeue_message);
 }

@@ -1,4 +1,4 @@
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -35,4 +35,22 @@ pub async fn list_outbox(
     } = query.0;
     let page = app::admin::outbox(&state, &user, status, PageRequest { limit, cursor }).await?;
     Ok(HttpResponse::Ok().json(page))
+}
+
+/// Queues a dead message again: due now, its attempts counted afresh; audited
+/// (`outbox.requeue`). Any other message answers 409.
+#[utoipa::path(tag = "admin", security(("bearer" = [])), responses(
+    (status = 200, body = OutboxItem),
+    crate::http::problem::answers::Forbidden,
+    crate::http::problem::answers::NotFound,
+    crate::http::problem::answers::Conflict,
+))]
+#[post("/admin/outbox/{id}/requeue")]
+pub async fn requeue_message(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let item = app::admin::requeue(&state, &user, &path.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(item))
 }

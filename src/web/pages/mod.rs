@@ -1,6 +1,7 @@
 //! The screens' handlers, by who uses them.
 
 pub mod account;
+pub mod admin;
 pub mod meetings;
 pub mod opinion;
 pub mod public;

@@ -1,0 +1,200 @@
+//! The admins' screens: `/admin/users` (roles granted and removed, accounts disabled and
+//! enabled again), `/admin/audit` (the trail with the API's filters) and `/admin/outbox`
+//! (messages without their bodies; a dead one queued again). Every list is paged by cursor.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+use crate::app::admin::AuditFilter;
+use crate::app::pagination::PageRequest;
+use crate::app::{self, AppError};
+use crate::domain::account::{AccountStatus, Role};
+use crate::domain::ids::UserId;
+use crate::domain::mail::OutboxStatus;
+use crate::web::context::{OrPage, Web, WebError, urlencode};
+use crate::web::form::Submitted;
+
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    cursor: Option<String>,
+    done: Option<String>,
+}
+
+const DONE: &[&str] = &["roles", "disabled", "enabled", "requeued"];
+
+/// `GET /admin/users`.
+pub async fn users(web: Web, query: web::Query<PageQuery>) -> Result<HttpResponse, WebError> {
+    let actor = web.actor()?;
+    let page = app::admin::users(
+        &web.state,
+        actor,
+        PageRequest {
+            limit: Some(50),
+            cursor: query.cursor.clone().filter(|c| !c.is_empty()),
+        },
+    )
+    .await
+    .or_page(&web)?;
+    web.page("admin_users.html")
+        .with("section", "users")
+        .with("items", &page.items)
+        .with("next_cursor", &page.next_cursor)
+        .with(
+            "roles",
+            Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+        )
+        .with("done", query.done.as_deref().filter(|d| DONE.contains(d)))
+        .render()
+}
+
+/// `POST /admin/users/{id}/roles` (`roles`, one per ticked box).
+pub async fn set_roles(
+    web: Web,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    let form = Submitted::parse(&body);
+    web.check_post(form.get("csrf_token"))?;
+    let actor = web.actor()?;
+    let roles: Vec<Role> = form
+        .all("roles")
+        .iter()
+        .filter_map(|r| Role::parse(r))
+        .collect();
+    app::admin::set_roles(&web.state, actor, &UserId::from(id.into_inner()), roles)
+        .await
+        .or_page(&web)?;
+    Ok(web.redirect("/admin/users?done=roles"))
+}
+
+/// `POST /admin/users/{id}/status` (`status`: `active` or `disabled`).
+pub async fn set_status(
+    web: Web,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    let form = Submitted::parse(&body);
+    web.check_post(form.get("csrf_token"))?;
+    let actor = web.actor()?;
+    let status = AccountStatus::parse(&form.text("status"))
+        .ok_or_else(|| web.error(AppError::invalid("status", "must be active or disabled")))?;
+    app::admin::set_status(&web.state, actor, &UserId::from(id.into_inner()), status)
+        .await
+        .or_page(&web)?;
+    let done = if status == AccountStatus::Disabled {
+        "disabled"
+    } else {
+        "enabled"
+    };
+    Ok(web.redirect(&format!("/admin/users?done={done}")))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AuditQuery {
+    action: Option<String>,
+    entity_id: Option<String>,
+    actor_id: Option<String>,
+    cursor: Option<String>,
+}
+
+/// `GET /admin/audit`: the filters are the URL's.
+pub async fn audit(web: Web, query: web::Query<AuditQuery>) -> Result<HttpResponse, WebError> {
+    let actor = web.actor()?;
+    let blank = |v: &Option<String>| {
+        v.clone()
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let (action, entity_id, actor_id) = (
+        blank(&query.action),
+        blank(&query.entity_id),
+        blank(&query.actor_id),
+    );
+    let page = app::admin::audit_trail(
+        &web.state,
+        actor,
+        AuditFilter {
+            entity_id: entity_id.clone(),
+            actor_id: actor_id.clone(),
+            action: action.clone(),
+            from: None,
+            to: None,
+        },
+        PageRequest {
+            limit: Some(50),
+            cursor: blank(&query.cursor),
+        },
+    )
+    .await
+    .or_page(&web)?;
+    let filters: Vec<String> = [
+        ("action", &action),
+        ("entity_id", &entity_id),
+        ("actor_id", &actor_id),
+    ]
+    .iter()
+    .filter_map(|(name, value)| value.as_ref().map(|v| format!("{name}={}", urlencode(v))))
+    .collect();
+    web.page("admin_audit.html")
+        .with("section", "audit")
+        .with("items", &page.items)
+        .with("next_cursor", &page.next_cursor)
+        .with("filters", filters.join("&"))
+        .with("action", action)
+        .with("entity_id", entity_id)
+        .with("actor_id", actor_id)
+        .render()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct OutboxQuery {
+    status: Option<String>,
+    cursor: Option<String>,
+    done: Option<String>,
+}
+
+/// `GET /admin/outbox`.
+pub async fn outbox(web: Web, query: web::Query<OutboxQuery>) -> Result<HttpResponse, WebError> {
+    let actor = web.actor()?;
+    let status = query.status.as_deref().and_then(OutboxStatus::parse);
+    let page = app::admin::outbox(
+        &web.state,
+        actor,
+        status,
+        PageRequest {
+            limit: Some(50),
+            cursor: query.cursor.clone().filter(|c| !c.is_empty()),
+        },
+    )
+    .await
+    .or_page(&web)?;
+    web.page("admin_outbox.html")
+        .with("section", "outbox")
+        .with("items", &page.items)
+        .with("next_cursor", &page.next_cursor)
+        .with("status", status.map(|s| s.as_str()))
+        .with(
+            "statuses",
+            OutboxStatus::ALL
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .with("done", query.done.as_deref().filter(|d| DONE.contains(d)))
+        .render()
+}
+
+/// `POST /admin/outbox/{id}/requeue`.
+pub async fn requeue(
+    web: Web,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    let form = Submitted::parse(&body);
+    web.check_post(form.get("csrf_token"))?;
+    let actor = web.actor()?;
+    app::admin::requeue(&web.state, actor, &id.into_inner())
+        .await
+        .or_page(&web)?;
+    Ok(web.redirect("/admin/outbox?status=dead&done=requeued"))
+}
