@@ -70,6 +70,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/meetings", web::get().to(meetings::list))
         .route("/meetings/{id}", web::get().to(meetings::show))
         .route("/meetings/{id}/held", web::post().to(meetings::held))
+        .route("/meetings/{id}/{change}", web::post().to(meetings::change))
+        .route("/staffs/{code}/meetings", web::post().to(meetings::create))
         .route("/requests/{id}/schedule", web::post().to(triage::schedule))
         .route(
             "/requests/{id}/request-info",

@@ -683,6 +683,18 @@ async fn week(app: &TestApp, mut page: Page, shots: bool) {
     page.step("record the meeting held");
     page.click("a[href='/meetings']").await;
     page.check("meetings").await;
+    let coming = app.get_request(confirmed, &coordinator).await.body["meeting"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    page.goto(&format!("/meetings/{coming}")).await;
+    page.press("details summary").await;
+    assert!(
+        page.exists(&format!("form[action='/meetings/{coming}/move']"))
+            .await
+    );
+    page.check("meeting, coming, to move or cancel").await;
+    page.goto("/meetings").await;
     page.click(&format!("a[href='/meetings/{meeting}']")).await;
     assert!(
         page.text_of("#quorum").await.contains("3 sur 3"),

@@ -16,6 +16,7 @@ on_both_backends!(
     a_coordinator_triages_from_the_screens,
     a_meeting_is_held_and_its_opinion_delivered_from_the_screens,
     an_admin_grants_a_role_and_queues_a_dead_message_again,
+    a_coordinator_adds_moves_and_cancels_meetings,
 );
 
 /// A submitted request of `token`'s requester: its id and reference.
@@ -540,4 +541,110 @@ async fn an_admin_grants_a_role_and_queues_a_dead_message_again(backend: Backend
         )
         .await;
     assert!(api.is_problem(409), "{}", api.text);
+}
+
+async fn a_coordinator_adds_moves_and_cancels_meetings(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let requester = app
+        .register_and_login("marie.leroy@chu-lille.fr", &rpps(91))
+        .await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (request, _) = submitted(&app, &requester, "routine", "diagnosis").await;
+    let (mut browser, coordinator, _) = staff_in_browser(
+        &app,
+        COORDINATOR.email,
+        &COORDINATOR.rpps(),
+        &["coordinator"],
+    )
+    .await;
+    let page = browser.get("/meetings").await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(
+        page.text
+            .contains("action=\"/staffs/rcp-national/meetings\"")
+    );
+
+    // An extraordinary meeting, in the center's local time; a wrong date refused at its field.
+    let action = "/staffs/rcp-national/meetings";
+    let wrong = browser
+        .post(
+            action,
+            &page,
+            &[("starts_at", "next week"), ("capacity", "8")],
+        )
+        .await;
+    assert_eq!(wrong.status, 422, "{}", wrong.text);
+    assert!(wrong.text.contains("aria-invalid=\"true\""));
+    assert!(wrong.text.contains("value=\"8\""), "values kept");
+    let day = (chrono::Utc::now() + chrono::Duration::days(10)).date_naive();
+    let local = format!("{day}T10:30");
+    let added = browser
+        .post(
+            action,
+            &page,
+            &[
+                ("starts_at", local.as_str()),
+                ("duration_minutes", "90"),
+                ("capacity", "8"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, 303, "{}", added.text);
+    let meetings = app.meetings("rcp-national", &coordinator).await;
+    let extra = meetings
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["extraordinary"] == true)
+        .expect("the extraordinary meeting")
+        .clone();
+    let starts: chrono::DateTime<chrono::Utc> =
+        extra["starts_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        starts
+            .with_timezone(&chrono_tz::Europe::Paris)
+            .format("%H:%M")
+            .to_string(),
+        "10:30",
+        "the center's local time"
+    );
+    assert_eq!(extra["capacity"], 8);
+    let id = extra["id"].as_str().unwrap().to_owned();
+
+    // The request goes there; the meeting moves, then is cancelled: the requester is told.
+    assert_eq!(app.schedule(&request, &id, &coordinator).await.status, 200);
+    let page = browser.get(&format!("/meetings/{id}")).await;
+    assert!(
+        page.text
+            .contains(&format!("action=\"/meetings/{id}/move\""))
+    );
+    let later = format!("{}T11:00", day + chrono::Duration::days(1));
+    let moved = browser
+        .post(
+            &format!("/meetings/{id}/move"),
+            &page,
+            &[("starts_at", later.as_str())],
+        )
+        .await;
+    assert_eq!(moved.status, 303, "{}", moved.text);
+    assert_eq!(location(&moved), format!("/meetings/{id}?done=moved"));
+    let cancelled = browser
+        .post(&format!("/meetings/{id}/cancel"), &page, &[])
+        .await;
+    assert_eq!(cancelled.status, 303, "{}", cancelled.text);
+    let view = app.get_request(&request, &coordinator).await;
+    assert_ne!(
+        view.body["meeting"]["id"],
+        id.as_str(),
+        "moved to the next meeting"
+    );
+    app.deliver_emails().await;
+    let told = app.smtp.mails_to("marie.leroy@chu-lille.fr").len();
+    assert!(
+        told >= 4,
+        "acknowledged, scheduled, moved, cancelled: {told}"
+    );
 }

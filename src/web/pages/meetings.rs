@@ -5,11 +5,12 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use serde_json::json;
+use chrono::{DateTime, TimeZone, Utc};
+use serde_json::{Map, Value, json};
 
 use super::{FormErrors, field_errors};
-use crate::app;
 use crate::app::meetings::HeldBody;
+use crate::app::{self, AppError};
 use crate::domain::FieldError;
 use crate::domain::account::Role;
 use crate::domain::ids::MeetingId;
@@ -20,15 +21,178 @@ use crate::web::context::{OrPage, Web, WebError};
 use crate::web::form::Submitted;
 
 /// `GET /meetings`.
-pub async fn list(web: Web) -> Result<HttpResponse, WebError> {
+pub async fn list(web: Web, query: web::Query<DoneQuery>) -> Result<HttpResponse, WebError> {
+    let done = query.done.as_deref().filter(|d| *d == "created");
+    meetings_page(&web, None, &[], done, StatusCode::OK).await
+}
+
+/// The list, with the add form of `staff` filled with `values` and its `errors` if refused.
+async fn meetings_page(
+    web: &Web,
+    refused: Option<(&str, Map<String, Value>)>,
+    errors: &[FieldError],
+    done: Option<&str>,
+    status: StatusCode,
+) -> Result<HttpResponse, WebError> {
     let actor = web.actor()?;
     let staffs = app::meetings::coming(&web.state, actor)
         .await
-        .or_page(&web)?;
+        .or_page(web)?;
+    let form_errors = FormErrors::new(web.lang(), errors);
+    let (form_staff, values) = match refused {
+        Some((staff, values)) => (Some(staff.to_owned()), values),
+        None => (None, Map::new()),
+    };
     web.page("meetings.html")
         .with("staffs", &staffs)
-        .with("now", chrono::Utc::now())
+        .with("can_add", actor.has_role(Role::Coordinator))
+        .with("form_staff", form_staff)
+        .with("values", values)
+        .with("errors", &form_errors.fields)
+        .with("summary", &form_errors.summary)
+        .with("done", done)
+        .status(status)
         .render()
+}
+
+/// A `datetime-local` field's value (`2026-12-09T14:00`), in the center's time zone.
+fn local_instant(web: &Web, value: &str, field: &str) -> Result<DateTime<Utc>, FieldError> {
+    let zone: chrono_tz::Tz = web.chrome.zone.parse().unwrap_or(chrono_tz::Europe::Paris);
+    chrono::NaiveDateTime::parse_from_str(value.trim(), "%Y-%m-%dT%H:%M")
+        .ok()
+        .and_then(|local| zone.from_local_datetime(&local).earliest())
+        .map(|at| at.with_timezone(&Utc))
+        .ok_or_else(|| FieldError::new(field, "is not a date and time"))
+}
+
+/// `POST /staffs/{code}/meetings` (`starts_at`, `duration_minutes`, `capacity`): an
+/// extraordinary meeting.
+pub async fn create(
+    web: Web,
+    code: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    let form = Submitted::parse(&body);
+    web.check_post(form.get("csrf_token"))?;
+    let actor = web.actor()?;
+    let code = code.into_inner();
+    let mut values = Map::new();
+    for name in ["starts_at", "duration_minutes", "capacity"] {
+        values.insert(name.into(), json!(form.text(name)));
+    }
+    let mut errors = Vec::new();
+    let starts_at = local_instant(&web, &form.text("starts_at"), "starts_at")
+        .map_err(|e| errors.push(e))
+        .ok();
+    let number = |name: &str, errors: &mut Vec<FieldError>| {
+        let text = form.text(name);
+        if text.trim().is_empty() {
+            return None;
+        }
+        text.trim().parse::<i64>().map_or_else(
+            |_| {
+                errors.push(FieldError::new(name, "must be a whole number"));
+                None
+            },
+            Some,
+        )
+    };
+    let duration_minutes = number("duration_minutes", &mut errors);
+    let capacity = number("capacity", &mut errors);
+    let outcome = match starts_at {
+        Some(starts_at) if errors.is_empty() => app::meetings::create(
+            &web.state,
+            actor,
+            &code,
+            app::meetings::NewMeetingBody {
+                starts_at,
+                duration_minutes,
+                capacity,
+                video_url: None,
+            },
+        )
+        .await
+        .map(|_| ()),
+        _ => Err(AppError::Validation(errors)),
+    };
+    match outcome {
+        Ok(()) => Ok(web.redirect("/meetings?done=created")),
+        Err(error) => {
+            let errors = field_errors(error).or_page(&web)?;
+            meetings_page(
+                &web,
+                Some((&code, values)),
+                &errors,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+/// `POST /meetings/{id}/move` (`starts_at`) and `POST /meetings/{id}/cancel`: the
+/// requesters whose request is in it are told the new date, as the API does.
+pub async fn change(
+    web: Web,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    let form = Submitted::parse(&body);
+    web.check_post(form.get("csrf_token"))?;
+    let actor = web.actor()?;
+    let (id, what) = path.into_inner();
+    let id = MeetingId::from(id);
+    let change = match what.as_str() {
+        "cancel" => app::meetings::UpdateMeetingBody {
+            status: Some(app::meetings::MeetingChange::Cancelled),
+            starts_at: None,
+            capacity: None,
+            video_url: None,
+        },
+        "move" => match local_instant(&web, &form.text("starts_at"), "starts_at") {
+            Ok(starts_at) => app::meetings::UpdateMeetingBody {
+                status: None,
+                starts_at: Some(starts_at),
+                capacity: None,
+                video_url: None,
+            },
+            Err(error) => {
+                return meeting_page(
+                    &web,
+                    &id,
+                    None,
+                    &[error],
+                    None,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await;
+            }
+        },
+        _ => return Err(web.error(AppError::NotFound)),
+    };
+    match app::meetings::update(&web.state, actor, &id, change).await {
+        Ok(_) => {
+            let done = if what == "cancel" {
+                "cancelled"
+            } else {
+                "moved"
+            };
+            Ok(web.redirect(&format!("/meetings/{id}?done={done}")))
+        }
+        Err(error) => {
+            let errors = field_errors(error).or_page(&web)?;
+            meeting_page(
+                &web,
+                &id,
+                None,
+                &errors,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -43,7 +207,10 @@ pub async fn show(
     query: web::Query<DoneQuery>,
 ) -> Result<HttpResponse, WebError> {
     let id = MeetingId::from(id.into_inner());
-    let done = query.done.as_deref().filter(|d| *d == "held");
+    let done = query
+        .done
+        .as_deref()
+        .filter(|d| ["held", "moved", "cancelled"].contains(d));
     meeting_page(&web, &id, None, &[], done, StatusCode::OK).await
 }
 
@@ -113,6 +280,12 @@ async fn meeting_page(
             quorum_met(&participants[..filled.min(participants.len())], quorum),
         )
         .with("can_hold", can_hold)
+        .with(
+            "can_change",
+            actor.has_role(Role::Coordinator)
+                && meeting.meeting.status == MeetingStatus::Planned
+                && meeting.meeting.starts_at > chrono::Utc::now(),
+        )
         .with("participants", &participants)
         .with("offered_from_last", offered_from_last)
         .with(
