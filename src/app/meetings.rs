@@ -268,6 +268,8 @@ pub struct AgendaItem {
     pub topic: Option<Topic>,
     pub requester: PersonRef,
     pub submitted_at: Option<DateTime<Utc>>,
+    /// An opinion is being written (a draft version exists).
+    pub opinion_drafted: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -304,9 +306,12 @@ pub async fn agenda(
                     row.id.clone(),
                 )
             });
+            let ids: Vec<String> = rows.iter().map(|(row, _)| row.id.clone()).collect();
+            let drafted = db::opinions::drafted_among(conn, &ids)?;
             let agenda = rows
                 .into_iter()
                 .map(|(row, name)| AgendaItem {
+                    opinion_drafted: drafted.contains(&row.id),
                     requester: PersonRef {
                         id: row.requester_id,
                         full_name: name,

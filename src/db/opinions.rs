@@ -24,6 +24,26 @@ pub struct OpinionRow {
     pub delivered_at: Option<NaiveDateTime>,
 }
 
+/// Which of the requests `ids` have an opinion being written (a draft version), in one query.
+pub fn drafted_among(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> DbResult<std::collections::HashSet<String>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(opinions::table
+        .filter(
+            opinions::request_id
+                .eq_any(ids)
+                .and(opinions::status.eq(OpinionStatus::Draft)),
+        )
+        .select(opinions::request_id)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect())
+}
+
 /// Every version, newest first.
 pub fn versions(conn: &mut DbConnection, request_id: &str) -> DbResult<Vec<OpinionRow>> {
     Ok(opinions::table

@@ -352,6 +352,11 @@ async fn a_meeting_is_held_and_its_opinion_delivered_from_the_screens(backend: B
     );
     let view = app.get_request(&discussed, &coordinator).await;
     assert_eq!(view.body["status"], "discussed");
+    let page = browser.get(&format!("/meetings/{meeting}")).await;
+    assert!(
+        page.text.contains("Avis à rédiger"),
+        "what is missing, at a glance"
+    );
     let view = app.get_request(&not_reached, &coordinator).await;
     assert_eq!(view.body["status"], "scheduled");
     assert_ne!(view.body["meeting"]["id"], meeting.as_str(), "carried over");
@@ -413,6 +418,9 @@ async fn a_meeting_is_held_and_its_opinion_delivered_from_the_screens(backend: B
         )
         .await;
     assert_eq!(saved.status, 303, "{}", saved.text);
+    let page = browser.get(&format!("/meetings/{meeting}")).await;
+    assert!(page.text.contains("Avis en brouillon"));
+    assert!(!page.text.contains("Avis à rédiger"));
     let draft = app.get_opinion(&discussed, &coordinator).await;
     assert_eq!(draft.body["recommendations"][1]["site_code"], "nancy");
     assert_eq!(draft.body["references"].as_array().unwrap().len(), 2);
