@@ -311,6 +311,14 @@ impl Web {
 
     /// A POST is ours only with the session's token and from our own origin; anything else
     /// is refused before it is read further, and nothing changes.
+    /// The form posted in `body`, once its CSRF token and origin are checked: every POST of
+    /// the screens reads its form through here.
+    pub fn form(&self, body: &[u8]) -> Result<crate::web::form::Submitted, WebError> {
+        let form = crate::web::form::Submitted::parse(body);
+        self.check_post(form.get("csrf_token"))?;
+        Ok(form)
+    }
+
     pub fn check_post(&self, token: Option<&str>) -> Result<(), WebError> {
         let expected = csrf_token(&self.cookie);
         let token_ok = token.is_some_and(|token| {

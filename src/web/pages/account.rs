@@ -7,7 +7,6 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use super::super::context::{OrPage, Web, WebError};
-use super::super::form::Submitted;
 use super::super::i18n;
 use super::sign_in::languages;
 use super::{FormErrors, field_errors};
@@ -90,8 +89,7 @@ pub async fn page(web: Web, query: web::Query<DoneQuery>) -> Result<HttpResponse
 
 /// `POST /me`: the language.
 pub async fn language(web: Web, body: web::Bytes) -> Result<HttpResponse, WebError> {
-    let form = Submitted::parse(&body);
-    web.check_post(form.get("csrf_token"))?;
+    let form = web.form(&body)?;
     let actor = web.actor()?;
     let Some(language) = i18n::parse_language(&form.text("language")) else {
         let errors = vec![FieldError::new("language", "must be fr or en")];
@@ -113,8 +111,7 @@ pub async fn language(web: Web, body: web::Bytes) -> Result<HttpResponse, WebErr
 
 /// `POST /me/password`: every session ends, this one too; the user signs in again.
 pub async fn password(web: Web, body: web::Bytes) -> Result<HttpResponse, WebError> {
-    let form = Submitted::parse(&body);
-    web.check_post(form.get("csrf_token"))?;
+    let form = web.form(&body)?;
     let actor = web.actor()?;
     match app::accounts::change_password(
         &web.state,
@@ -142,8 +139,7 @@ pub async fn password(web: Web, body: web::Bytes) -> Result<HttpResponse, WebErr
 
 /// `POST /me/mfa/totp`: a new secret, shown as a QR code and as text.
 pub async fn enrol(web: Web, body: web::Bytes) -> Result<HttpResponse, WebError> {
-    let form = Submitted::parse(&body);
-    web.check_post(form.get("csrf_token"))?;
+    web.form(&body)?;
     let actor = web.enrolling_actor()?;
     let started = app::second_factor::enrol(&web.state, actor)
         .await
@@ -161,8 +157,7 @@ pub async fn enrol(web: Web, body: web::Bytes) -> Result<HttpResponse, WebError>
 
 /// `POST /me/mfa/totp/confirm`: the first code turns it on; the recovery codes are shown once.
 pub async fn confirm(mut web: Web, body: web::Bytes) -> Result<HttpResponse, WebError> {
-    let form = Submitted::parse(&body);
-    web.check_post(form.get("csrf_token"))?;
+    let form = web.form(&body)?;
     let actor = web.enrolling_actor()?.clone();
     match app::second_factor::confirm(&web.state, &actor, form.text("code")).await {
         Ok(codes) => {
@@ -210,8 +205,7 @@ pub async fn confirm(mut web: Web, body: web::Bytes) -> Result<HttpResponse, Web
 
 /// `POST /me/mfa/totp/remove`: with a fresh code.
 pub async fn remove(web: Web, body: web::Bytes) -> Result<HttpResponse, WebError> {
-    let form = Submitted::parse(&body);
-    web.check_post(form.get("csrf_token"))?;
+    let form = web.form(&body)?;
     let actor = web.actor()?;
     match app::second_factor::remove(&web.state, actor, form.text("code")).await {
         Ok(()) => Ok(web.redirect("/account?done=mfa_removed")),

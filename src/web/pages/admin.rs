@@ -12,7 +12,6 @@ use crate::domain::account::{AccountStatus, Role};
 use crate::domain::ids::UserId;
 use crate::domain::mail::OutboxStatus;
 use crate::web::context::{OrPage, Web, WebError, urlencode};
-use crate::web::form::Submitted;
 
 #[derive(Debug, Deserialize)]
 pub struct PageQuery {
@@ -53,8 +52,7 @@ pub async fn set_roles(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, WebError> {
-    let form = Submitted::parse(&body);
-    web.check_post(form.get("csrf_token"))?;
+    let form = web.form(&body)?;
     let actor = web.actor()?;
     let roles: Vec<Role> = form
         .all("roles")
@@ -73,8 +71,7 @@ pub async fn set_status(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, WebError> {
-    let form = Submitted::parse(&body);
-    web.check_post(form.get("csrf_token"))?;
+    let form = web.form(&body)?;
     let actor = web.actor()?;
     let status = AccountStatus::parse(&form.text("status"))
         .ok_or_else(|| web.error(AppError::invalid("status", "must be active or disabled")))?;
@@ -190,8 +187,7 @@ pub async fn requeue(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, WebError> {
-    let form = Submitted::parse(&body);
-    web.check_post(form.get("csrf_token"))?;
+    web.form(&body)?;
     let actor = web.actor()?;
     app::admin::requeue(&web.state, actor, &id.into_inner())
         .await

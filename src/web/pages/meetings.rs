@@ -72,8 +72,7 @@ pub async fn create(
     code: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, WebError> {
-    let form = Submitted::parse(&body);
-    web.check_post(form.get("csrf_token"))?;
+    let form = web.form(&body)?;
     let actor = web.actor()?;
     let code = code.into_inner();
     let mut values = Map::new();
@@ -138,8 +137,7 @@ pub async fn change(
     path: web::Path<(String, String)>,
     body: web::Bytes,
 ) -> Result<HttpResponse, WebError> {
-    let form = Submitted::parse(&body);
-    web.check_post(form.get("csrf_token"))?;
+    let form = web.form(&body)?;
     let actor = web.actor()?;
     let (id, what) = path.into_inner();
     let id = MeetingId::from(id);
@@ -343,8 +341,7 @@ pub async fn held(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, WebError> {
-    let form = Submitted::parse(&body);
-    web.check_post(form.get("csrf_token"))?;
+    let form = web.form(&body)?;
     let actor = web.actor()?;
     let id = MeetingId::from(id.into_inner());
     let participants = participants_of(&form);

@@ -220,8 +220,7 @@ pub async fn save(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, WebError> {
-    let form = Submitted::parse(&body);
-    web.check_post(form.get("csrf_token"))?;
+    let form = web.form(&body)?;
     let actor = web.actor()?;
     let id = RequestId::from(id.into_inner());
     let (values, content) = content_of(&form);
@@ -247,8 +246,7 @@ pub async fn deliver(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, WebError> {
-    let form = Submitted::parse(&body);
-    web.check_post(form.get("csrf_token"))?;
+    let form = web.form(&body)?;
     let actor = web.actor()?;
     let id = RequestId::from(id.into_inner());
     if form.get("confirmed") != Some("true") {

@@ -5,7 +5,6 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use super::super::context::{OrPage, Web, WebError, home_of, safe_next};
-use super::super::form::Submitted;
 use super::super::i18n;
 use crate::app::{self, AppError, web_sessions::Visitor};
 use crate::domain::account::Language;
@@ -96,8 +95,7 @@ pub async fn home(web: Web, query: web::Query<HomeQuery>) -> Result<HttpResponse
 
 /// `POST /language`: the language of the pages; a signed-in user's own setting changes too.
 pub async fn language(web: Web, body: web::Bytes) -> Result<HttpResponse, WebError> {
-    let form = Submitted::parse(&body);
-    web.check_post(form.get("csrf_token"))?;
+    let form = web.form(&body)?;
     let language = i18n::parse_language(&form.text("language")).unwrap_or_default();
     if let Visitor::SignedIn(actor) | Visitor::MustEnrol(actor) = &web.visitor {
         app::accounts::set_language(&web.state, actor, language)

@@ -311,8 +311,7 @@ async fn then_submit(
 
 /// `POST /requests`: a new draft (`intent=save`) or a new draft submitted (`intent=submit`).
 pub async fn create(web: Web, body: web::Bytes) -> Result<HttpResponse, WebError> {
-    let form = Submitted::parse(&body);
-    web.check_post(form.get("csrf_token"))?;
+    let form = web.form(&body)?;
     let actor = web.actor()?;
     let json = match form.to_json(FORM_FIELDS) {
         Ok(json) => json,
@@ -390,8 +389,7 @@ pub async fn update(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, WebError> {
-    let form = Submitted::parse(&body);
-    web.check_post(form.get("csrf_token"))?;
+    let form = web.form(&body)?;
     let actor = web.actor()?;
     let id = RequestId::from(id.into_inner());
     let version = form.get("version").and_then(|v| v.parse::<i64>().ok());
@@ -571,8 +569,7 @@ pub async fn submit(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, WebError> {
-    let form = Submitted::parse(&body);
-    web.check_post(form.get("csrf_token"))?;
+    let form = web.form(&body)?;
     let actor = web.actor()?;
     let id = RequestId::from(id.into_inner());
     let version = form.get("version").and_then(|v| v.parse::<i64>().ok());
@@ -668,8 +665,7 @@ pub async fn withdraw(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, WebError> {
-    let form = Submitted::parse(&body);
-    web.check_post(form.get("csrf_token"))?;
+    web.form(&body)?;
     let actor = web.actor()?;
     let id = RequestId::from(id.into_inner());
     app::requests::withdraw(&web.state, actor, &id)
@@ -684,8 +680,7 @@ pub async fn message(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, WebError> {
-    let form = Submitted::parse(&body);
-    web.check_post(form.get("csrf_token"))?;
+    let form = web.form(&body)?;
     let actor = web.actor()?;
     let id = RequestId::from(id.into_inner());
     let before = load(&web, &id).await?;

@@ -6,7 +6,6 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use super::super::context::{OrPage, Web, WebError, safe_next, urlencode};
-use super::super::form::Submitted;
 use super::super::i18n;
 use super::{FormErrors, field_errors};
 use crate::app::web_sessions::{self, Stage, Visitor};
@@ -75,8 +74,7 @@ async fn register_form(
 
 /// `POST /register`: success and an address already known answer alike.
 pub async fn register(web: Web, body: web::Bytes) -> Result<HttpResponse, WebError> {
-    let form = Submitted::parse(&body);
-    web.check_post(form.get("csrf_token"))?;
+    let form = web.form(&body)?;
     let mut fields: Vec<(&str, Option<super::super::form::Kind>)> =
         REGISTER_FIELDS.iter().map(|f| (*f, None)).collect();
     fields.push(("password", None));
@@ -115,8 +113,7 @@ pub async fn verify_page(
 
 /// `POST /verify-email`: then the sign-in page, with the address filled in.
 pub async fn verify(web: Web, body: web::Bytes) -> Result<HttpResponse, WebError> {
-    let form = Submitted::parse(&body);
-    web.check_post(form.get("csrf_token"))?;
+    let form = web.form(&body)?;
     let token = form.text("token");
     match app::accounts::verify_email(&web.state, web.context.clone(), &token).await {
         Ok(email) => login_form(
@@ -197,8 +194,7 @@ pub async fn login(
     query: web::Query<LoginQuery>,
     body: web::Bytes,
 ) -> Result<HttpResponse, WebError> {
-    let form = Submitted::parse(&body);
-    web.check_post(form.get("csrf_token"))?;
+    let form = web.form(&body)?;
     let email = form.text("email");
     let next = safe_next(query.next.as_deref(), "/");
     match web_sessions::sign_in(
@@ -278,8 +274,7 @@ pub async fn mfa(
     query: web::Query<NextQuery>,
     body: web::Bytes,
 ) -> Result<HttpResponse, WebError> {
-    let form = Submitted::parse(&body);
-    web.check_post(form.get("csrf_token"))?;
+    let form = web.form(&body)?;
     if !matches!(web.visitor, Visitor::AwaitingSecondFactor { .. }) {
         return Ok(web.redirect("/login"));
     }
@@ -307,8 +302,7 @@ pub async fn mfa(
 
 /// `POST /logout`: the session ends on the server.
 pub async fn logout(mut web: Web, body: web::Bytes) -> Result<HttpResponse, WebError> {
-    let form = Submitted::parse(&body);
-    web.check_post(form.get("csrf_token"))?;
+    web.form(&body)?;
     let cookie = web.cookie().to_owned();
     web_sessions::sign_out(&web.state, web.context.clone(), &cookie)
         .await
@@ -339,8 +333,7 @@ pub async fn reset_ask_page(
 
 /// `POST /password-reset`: the same answer whether the address is known or not.
 pub async fn reset_ask(web: Web, body: web::Bytes) -> Result<HttpResponse, WebError> {
-    let form = Submitted::parse(&body);
-    web.check_post(form.get("csrf_token"))?;
+    let form = web.form(&body)?;
     app::accounts::request_password_reset(&web.state, web.context.clone(), &form.text("email"))
         .await
         .or_page(&web)?;
@@ -374,8 +367,7 @@ pub async fn reset_page(web: Web, query: web::Query<TokenQuery>) -> Result<HttpR
 
 /// `POST /reset-password`: every session of the user ends; then the sign-in page.
 pub async fn reset(web: Web, body: web::Bytes) -> Result<HttpResponse, WebError> {
-    let form = Submitted::parse(&body);
-    web.check_post(form.get("csrf_token"))?;
+    let form = web.form(&body)?;
     let token = form.text("token");
     match app::accounts::reset_password(
         &web.state,

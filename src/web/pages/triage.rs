@@ -14,7 +14,6 @@ use crate::domain::ids::{MeetingId, RequestId};
 use crate::domain::request_form::Urgency;
 use crate::domain::request_status::{AWAITING_TRIAGE, RequestStatus};
 use crate::web::context::{OrPage, Web, WebError, safe_next, urlencode};
-use crate::web::form::Submitted;
 use crate::web::pages::field_errors;
 
 #[derive(Debug, Deserialize)]
@@ -109,8 +108,7 @@ pub async fn schedule(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, WebError> {
-    let form = Submitted::parse(&body);
-    web.check_post(form.get("csrf_token"))?;
+    let form = web.form(&body)?;
     let actor = web.actor()?;
     let id = RequestId::from(id.into_inner());
     let meeting = form.text("meeting_id");
@@ -141,8 +139,7 @@ pub async fn request_info(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, WebError> {
-    let form = Submitted::parse(&body);
-    web.check_post(form.get("csrf_token"))?;
+    let form = web.form(&body)?;
     let actor = web.actor()?;
     let id = RequestId::from(id.into_inner());
     match app::triage::request_info(&web.state, actor, &id, form.text("message")).await {
@@ -157,8 +154,7 @@ pub async fn reject(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, WebError> {
-    let form = Submitted::parse(&body);
-    web.check_post(form.get("csrf_token"))?;
+    let form = web.form(&body)?;
     let actor = web.actor()?;
     let id = RequestId::from(id.into_inner());
     match app::triage::reject(&web.state, actor, &id, &form.text("reason")).await {
