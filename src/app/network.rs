@@ -181,3 +181,42 @@ pub async fn staffs_ahead(state: &AppState) -> Result<Vec<StaffAhead>, AppError>
     }
     Ok(ahead)
 }
+
+/// One staff and the experts who sit in it.
+#[derive(Debug, Serialize)]
+pub struct StaffWithExperts {
+    pub code: String,
+    pub name: String,
+    pub expert_ids: Vec<String>,
+}
+
+/// Who may sit in the staffs (the users with the expert role) and who sits in each, for the
+/// screens that set them: `1 + staffs` queries (a handful of staffs per center).
+pub async fn experts_by_staff(
+    state: &AppState,
+    actor: &Actor,
+) -> Result<(Vec<super::views::PersonRef>, Vec<StaffWithExperts>), AppError> {
+    actor.require_any(&[Role::Admin, Role::Coordinator])?;
+    state
+        .db
+        .run(|conn| {
+            let experts = db::users::with_role(conn, Role::Expert)?
+                .into_iter()
+                .map(|u| super::views::PersonRef {
+                    id: u.id,
+                    full_name: u.full_name,
+                })
+                .collect();
+            let mut staffs = Vec::new();
+            for (staff, _) in db::network::staffs_with_zone(conn)? {
+                staffs.push(StaffWithExperts {
+                    expert_ids: db::meetings::staff_expert_ids(conn, &staff.code)?,
+                    code: staff.code,
+                    name: staff.name,
+                });
+            }
+            Ok::<_, db::DbError>((experts, staffs))
+        })
+        .await
+        .map_err(AppError::from)
+}

@@ -64,6 +64,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/admin/users/{id}/status",
             web::post().to(admin::set_status),
         )
+        .route(
+            "/admin/staffs/{code}/experts",
+            web::post().to(admin::set_experts),
+        )
         .route("/admin/audit", web::get().to(admin::audit))
         .route("/admin/outbox", web::get().to(admin::outbox))
         .route("/admin/outbox/{id}/requeue", web::post().to(admin::requeue))

@@ -504,6 +504,30 @@ async fn an_admin_grants_a_role_and_queues_a_dead_message_again(backend: Backend
     let roles = app.me(again["access_token"].as_str()).await;
     assert_eq!(roles.body["roles"], json!(["requester", "expert"]));
     assert_eq!(physician.get("/requests").await.status, 303, "signed out");
+    // The new expert sits in the national RCP.
+    let users = browser.get("/admin/users").await;
+    assert!(
+        users
+            .text
+            .contains(&format!("id=\"expert-rcp-national-{user_id}\""))
+    );
+    let seated = browser
+        .post(
+            "/admin/staffs/rcp-national/experts",
+            &users,
+            &[("user_ids", user_id.as_str())],
+        )
+        .await;
+    assert_eq!(seated.status, 303, "{}", seated.text);
+    assert_eq!(location(&seated), "/admin/users?done=experts");
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) AS n FROM staff_experts WHERE staff_code = 'rcp-national' \
+             AND user_id = '{user_id}'"
+        ))
+        .await,
+        1
+    );
     let audit = browser.get("/admin/audit?action=role.set").await;
     assert_eq!(audit.status, 200, "{}", audit.text);
     assert!(audit.text.contains("role.set"));

@@ -19,7 +19,7 @@ pub struct PageQuery {
     done: Option<String>,
 }
 
-const DONE: &[&str] = &["roles", "disabled", "enabled", "requeued"];
+const DONE: &[&str] = &["roles", "disabled", "enabled", "requeued", "experts"];
 
 /// `GET /admin/users`.
 pub async fn users(web: Web, query: web::Query<PageQuery>) -> Result<HttpResponse, WebError> {
@@ -34,8 +34,13 @@ pub async fn users(web: Web, query: web::Query<PageQuery>) -> Result<HttpRespons
     )
     .await
     .or_page(&web)?;
+    let (experts, staffs) = app::network::experts_by_staff(&web.state, actor)
+        .await
+        .or_page(&web)?;
     web.page("admin_users.html")
         .with("section", "users")
+        .with("experts", &experts)
+        .with("staffs", &staffs)
         .with("items", &page.items)
         .with("next_cursor", &page.next_cursor)
         .with(
@@ -84,6 +89,21 @@ pub async fn set_status(
         "enabled"
     };
     Ok(web.redirect(&format!("/admin/users?done={done}")))
+}
+
+/// `POST /admin/staffs/{code}/experts` (`user_ids`, one per ticked box).
+pub async fn set_experts(
+    web: Web,
+    code: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    let form = web.form(&body)?;
+    let actor = web.actor()?;
+    let ids: Vec<UserId> = form.all("user_ids").into_iter().map(UserId::from).collect();
+    app::network::set_experts(&web.state, actor, &code.into_inner(), ids)
+        .await
+        .or_page(&web)?;
+    Ok(web.redirect("/admin/users?done=experts"))
 }
 
 #[derive(Debug, Deserialize)]
