@@ -45,18 +45,26 @@ fn user_view(conn: &mut DbConnection, row: db::users::UserRow) -> Result<UserVie
     })
 }
 
-/// The accounts, by id (the cursor is the last id of the page before).
+/// The accounts, by id (the cursor is the last id of the page before); with `search`, those
+/// whose e-mail or name contains it, whatever the case.
 pub async fn users(
     state: &AppState,
     actor: &Actor,
+    search: Option<String>,
     page: PageRequest,
 ) -> Result<Page<UserView>, AppError> {
     actor.require_any(&[Role::Admin])?;
     let limit = page.limit()?;
+    let search = search
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty());
+    if search.as_ref().is_some_and(|s| s.chars().count() > 200) {
+        return Err(AppError::invalid("q", "at most 200 characters"));
+    }
     state
         .db
         .run(move |conn| {
-            let rows = db::users::list(conn, page.cursor.as_deref(), limit)?;
+            let rows = db::users::list(conn, search.as_deref(), page.cursor.as_deref(), limit)?;
             let full = rows.len() as i64 == limit;
             let items = rows
                 .into_iter()

@@ -178,8 +178,16 @@ pub fn set_password_hash(conn: &mut DbConnection, user_id: &str, hash: &str) -> 
     Ok(())
 }
 
-/// A page of users ordered by id, after the cursor id.
-pub fn list(conn: &mut DbConnection, after_id: Option<&str>, limit: i64) -> DbResult<Vec<UserRow>> {
+diesel::define_sql_function!(fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+/// A page of the accounts by id; with `search`, those whose e-mail or name contains it
+/// (whatever the case).
+pub fn list(
+    conn: &mut DbConnection,
+    search: Option<&str>,
+    after_id: Option<&str>,
+    limit: i64,
+) -> DbResult<Vec<UserRow>> {
     let mut query = users::table
         .select(UserRow::as_select())
         .order(users::id)
@@ -187,6 +195,23 @@ pub fn list(conn: &mut DbConnection, after_id: Option<&str>, limit: i64) -> DbRe
         .into_boxed();
     if let Some(after) = after_id {
         query = query.filter(users::id.gt(after.to_owned()));
+    }
+    if let Some(search) = search {
+        let escaped: String = search
+            .to_lowercase()
+            .chars()
+            .flat_map(|c| match c {
+                '%' | '_' | '\\' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
+        let pattern = format!("%{escaped}%");
+        query = query.filter(
+            lower(users::email)
+                .like(pattern.clone())
+                .escape('\\')
+                .or(lower(users::full_name).like(pattern).escape('\\')),
+        );
     }
     Ok(query.load(conn)?)
 }

@@ -489,6 +489,21 @@ async fn an_admin_grants_a_role_and_queues_a_dead_message_again(backend: Backend
     let users = browser.get("/admin/users").await;
     assert_eq!(users.status, 200, "{}", users.text);
     assert!(users.text.contains(email));
+    // Search by part of the address or the name, whatever the case; `%` is a character.
+    let found = browser.get("/admin/users?q=MOREL").await;
+    assert!(found.text.contains(email), "{}", found.text);
+    assert!(!found.text.contains(ADMIN.email), "only those matching");
+    let none = browser.get("/admin/users?q=%25").await;
+    assert!(!none.text.contains(email), "a % matches a % only");
+    let api = app
+        .get("/api/v1/admin/users?q=chu-brest", Some(&admin))
+        .await;
+    assert_eq!(
+        api.body["items"].as_array().unwrap().len(),
+        1,
+        "{}",
+        api.text
+    );
 
     // Grant a role: the account's sessions end, the change is audited.
     let granted = browser

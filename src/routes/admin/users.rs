@@ -13,6 +13,8 @@ use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct UsersQuery {
+    /// Part of an e-mail address or a name, whatever the case.
+    pub q: Option<String>,
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
@@ -28,8 +30,8 @@ pub async fn list_users(
     user: CurrentUser,
     query: Query<UsersQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let UsersQuery { limit, cursor } = query.0;
-    let page = app::admin::users(&state, &user, PageRequest { limit, cursor }).await?;
+    let UsersQuery { q, limit, cursor } = query.0;
+    let page = app::admin::users(&state, &user, q, PageRequest { limit, cursor }).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 

@@ -15,6 +15,7 @@ use crate::web::context::{OrPage, Web, WebError, urlencode};
 
 #[derive(Debug, Deserialize)]
 pub struct PageQuery {
+    q: Option<String>,
     cursor: Option<String>,
     done: Option<String>,
 }
@@ -24,9 +25,11 @@ const DONE: &[&str] = &["roles", "disabled", "enabled", "requeued", "experts"];
 /// `GET /admin/users`.
 pub async fn users(web: Web, query: web::Query<PageQuery>) -> Result<HttpResponse, WebError> {
     let actor = web.actor()?;
+    let search = query.q.clone().filter(|q| !q.trim().is_empty());
     let page = app::admin::users(
         &web.state,
         actor,
+        search.clone(),
         PageRequest {
             limit: Some(50),
             cursor: query.cursor.clone().filter(|c| !c.is_empty()),
@@ -39,6 +42,7 @@ pub async fn users(web: Web, query: web::Query<PageQuery>) -> Result<HttpRespons
         .or_page(&web)?;
     web.page("admin_users.html")
         .with("section", "users")
+        .with("q", search)
         .with("experts", &experts)
         .with("staffs", &staffs)
         .with("items", &page.items)
