@@ -23,6 +23,7 @@ pub struct UsersQuery {
 #[utoipa::path(tag = "admin", params(UsersQuery), security(("bearer" = [])), responses(
     (status = 200, body = Page<UserView>),
     crate::http::problem::answers::Forbidden,
+    crate::http::problem::answers::Invalid,
 ))]
 #[get("/admin/users")]
 pub async fn list_users(
