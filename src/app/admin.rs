@@ -29,9 +29,13 @@ pub struct UserView {
 }
 
 fn user_view(conn: &mut DbConnection, row: db::users::UserRow) -> Result<UserView, AppError> {
-    let mut roles = db::users::roles(conn, &row.id)?;
+    let roles = db::users::roles(conn, &row.id)?;
+    Ok(with_roles(row, roles))
+}
+
+fn with_roles(row: db::users::UserRow, mut roles: Vec<Role>) -> UserView {
     roles.sort();
-    Ok(UserView {
+    UserView {
         roles,
         status: row.status,
         created_at: row.created_at.and_utc(),
@@ -42,7 +46,7 @@ fn user_view(conn: &mut DbConnection, row: db::users::UserRow) -> Result<UserVie
         specialty: row.specialty,
         site_code: row.site_code,
         language: row.language,
-    })
+    }
 }
 
 /// The accounts, by id (the cursor is the last id of the page before); with `search`, those
@@ -66,10 +70,16 @@ pub async fn users(
         .run(move |conn| {
             let rows = db::users::list(conn, search.as_deref(), page.cursor.as_deref(), limit)?;
             let full = rows.len() as i64 == limit;
+            // Every account's roles in one query for the page.
+            let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+            let mut roles = db::users::roles_of(conn, &ids)?;
             let items = rows
                 .into_iter()
-                .map(|row| user_view(conn, row))
-                .collect::<Result<Vec<_>, _>>()?;
+                .map(|row| {
+                    let roles = roles.remove(&row.id).unwrap_or_default();
+                    with_roles(row, roles)
+                })
+                .collect::<Vec<_>>();
             let next_cursor = full.then(|| items.last().map(|u| u.id.clone())).flatten();
             Ok(Page { items, next_cursor })
         })

@@ -115,6 +115,25 @@ pub fn roles(conn: &mut DbConnection, user_id: &str) -> DbResult<Vec<Role>> {
         .load(conn)?)
 }
 
+/// The roles of each of the users `ids`, in one query.
+pub fn roles_of(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> DbResult<std::collections::HashMap<String, Vec<Role>>> {
+    let mut by_user: std::collections::HashMap<String, Vec<Role>> = Default::default();
+    if ids.is_empty() {
+        return Ok(by_user);
+    }
+    let rows: Vec<(String, Role)> = user_roles::table
+        .filter(user_roles::user_id.eq_any(ids))
+        .select((user_roles::user_id, user_roles::role))
+        .load(conn)?;
+    for (user, role) in rows {
+        by_user.entry(user).or_default().push(role);
+    }
+    Ok(by_user)
+}
+
 /// Replaces the user's roles with `roles`.
 pub fn set_roles(
     conn: &mut DbConnection,
