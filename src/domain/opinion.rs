@@ -28,6 +28,12 @@ pub enum DiagnosisStatus {
     Unsolved,
 }
 
+crate::named_enum!(DiagnosisStatus {
+    Confirmed => "confirmed",
+    Probable => "probable",
+    Unsolved => "unsolved",
+});
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RecommendationKind {
@@ -40,6 +46,17 @@ pub enum RecommendationKind {
     ClinicalTrial,
     Other,
 }
+
+crate::named_enum!(RecommendationKind {
+    GeneticTest => "genetic_test",
+    Imaging => "imaging",
+    Treatment => "treatment",
+    Surgery => "surgery",
+    FollowUp => "follow_up",
+    Referral => "referral",
+    ClinicalTrial => "clinical_trial",
+    Other => "other",
+});
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -211,6 +228,16 @@ pub fn check_participants(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_names_are_serde_s() {
+        for status in DiagnosisStatus::ALL {
+            assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
+        }
+        for kind in RecommendationKind::ALL {
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+        }
+    }
 
     fn participant(specialty: &str) -> Participant {
         Participant {

@@ -43,6 +43,21 @@ impl Submitted {
         self.get(name).unwrap_or_default().to_owned()
     }
 
+    /// The indexes of the rows named `prefix[i].…` in the form, in order, each once (at most
+    /// 500 rows).
+    pub fn row_indexes(&self, prefix: &str) -> Vec<usize> {
+        let open = format!("{prefix}[");
+        let mut indexes: Vec<usize> = self
+            .pairs
+            .iter()
+            .filter_map(|(name, _)| name.strip_prefix(&open)?.split_once(']')?.0.parse().ok())
+            .filter(|i| *i < 500)
+            .collect();
+        indexes.sort_unstable();
+        indexes.dedup();
+        indexes
+    }
+
     pub fn all(&self, name: &str) -> Vec<String> {
         self.pairs
             .iter()

@@ -240,6 +240,24 @@ pub fn day_and_time(language: Language, at: DateTime<Utc>, zone: chrono_tz::Tz) 
     )
 }
 
+/// A choice list of `codes`, each with its label `prefix.code` in `language`: the options of
+/// a select.
+pub fn choices<'a>(
+    language: Language,
+    prefix: &str,
+    codes: impl IntoIterator<Item = &'a str>,
+) -> Vec<(String, String)> {
+    codes
+        .into_iter()
+        .map(|code| {
+            (
+                code.to_owned(),
+                text(language, &format!("{prefix}.{code}"), &[]),
+            )
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

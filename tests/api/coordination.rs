@@ -143,6 +143,14 @@ async fn a_coordinator_triages_from_the_screens(backend: Backend) {
     // Moved to another staff's meeting, from the request's page.
     let page = browser.get(&format!("/requests/{third}")).await;
     assert!(
+        page.text.contains("Un message au demandeur"),
+        "the coordinator writes to the requester"
+    );
+    assert!(
+        !page.text.contains("Vous êtes prévenu"),
+        "the requester's next steps are not the coordinator's"
+    );
+    assert!(
         page.text.contains("<optgroup label="),
         "the meetings, by staff"
     );
@@ -396,6 +404,14 @@ async fn a_meeting_is_held_and_its_opinion_delivered_from_the_screens(backend: B
         missing.text.contains("Probable hypochondroplasia."),
         "values kept"
     );
+    let empty = expert.post(&action, &editor, &[]).await;
+    assert_eq!(empty.status, 422, "{}", empty.text);
+    for field in ["summary", "diagnosis-text", "diagnosis-status"] {
+        assert!(
+            empty.text.contains(&format!("href=\"#field-{field}\"")),
+            "every mistake said at once: {field}"
+        );
+    }
     let saved = expert
         .post(
             &action,

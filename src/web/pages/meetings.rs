@@ -273,10 +273,7 @@ async fn meeting_page(
         .with("scheduled", &scheduled)
         .with("staff_name", staff.map(|s| s.name.clone()))
         .with("quorum", quorum)
-        .with(
-            "quorum_met",
-            quorum_met(&participants[..filled.min(participants.len())], quorum),
-        )
+        .with("quorum_met", quorum_met(&participants[..filled], quorum))
         .with("can_hold", can_hold)
         .with(
             "can_change",
@@ -304,18 +301,7 @@ async fn meeting_page(
 /// The attendance rows of the form (`participants[i].name`, `.specialty`, `.site_code`), in
 /// the order of their indexes, rows left wholly empty dropped.
 fn participants_of(form: &Submitted) -> Vec<Participant> {
-    let mut indexes: Vec<usize> = form
-        .pairs
-        .iter()
-        .filter_map(|(name, _)| {
-            let rest = name.strip_prefix("participants[")?;
-            rest.split_once(']')?.0.parse().ok()
-        })
-        .filter(|i| *i < 500)
-        .collect();
-    indexes.sort_unstable();
-    indexes.dedup();
-    indexes
+    form.row_indexes("participants")
         .into_iter()
         .map(|i| {
             let text = |part: &str| {

@@ -12,21 +12,13 @@ use crate::app::{self, AppError};
 use crate::domain::FieldError;
 use crate::domain::account::Role;
 use crate::domain::ids::{MeetingId, RequestId};
-use crate::domain::opinion::OpinionContent;
+use crate::domain::opinion::{
+    DiagnosisStatus, OpinionContent, OpinionDiagnosis, Recommendation, RecommendationKind,
+};
 use crate::web::context::{OrPage, Web, WebError};
 use crate::web::form::Submitted;
+use crate::web::i18n;
 
-const STATUSES: [&str; 3] = ["confirmed", "probable", "unsolved"];
-const KINDS: [&str; 8] = [
-    "genetic_test",
-    "imaging",
-    "treatment",
-    "surgery",
-    "follow_up",
-    "referral",
-    "clinical_trial",
-    "other",
-];
 /// Empty recommendation rows offered beyond those filled in.
 const BLANK_ROWS: usize = 2;
 
@@ -104,8 +96,6 @@ async fn editor(
     let sites = app::network::sites(&web.state, None).await.or_page(web)?;
     let lang = web.lang();
     let form_errors = FormErrors::new(lang, errors);
-    let label =
-        |prefix: &str, code: &str| crate::web::i18n::text(lang, &format!("{prefix}.{code}"), &[]);
     web.page("opinion_form.html")
         .with("request", &request)
         .with("meeting", meeting)
@@ -113,17 +103,19 @@ async fn editor(
         .with("rows", rows)
         .with(
             "statuses",
-            STATUSES
-                .iter()
-                .map(|s| (*s, label("diagnosis", s)))
-                .collect::<Vec<_>>(),
+            i18n::choices(
+                lang,
+                "diagnosis",
+                DiagnosisStatus::ALL.iter().map(|s| s.as_str()),
+            ),
         )
         .with(
             "kinds",
-            KINDS
-                .iter()
-                .map(|k| (*k, label("recommendation", k)))
-                .collect::<Vec<_>>(),
+            i18n::choices(
+                lang,
+                "recommendation",
+                RecommendationKind::ALL.iter().map(|k| k.as_str()),
+            ),
         )
         .with(
             "sites",
@@ -139,7 +131,8 @@ async fn editor(
         .render()
 }
 
-/// The form as the opinion's content, or the fields that cannot be one.
+/// The form as the opinion's content, or every field that cannot be one: the choices the form
+/// offers (a diagnosis status, each row's kind) checked here, then the opinion's own rules.
 fn content_of(form: &Submitted) -> (Map<String, Value>, Result<OpinionContent, Vec<FieldError>>) {
     let mut values = Map::new();
     for name in [
@@ -152,23 +145,12 @@ fn content_of(form: &Submitted) -> (Map<String, Value>, Result<OpinionContent, V
         values.insert(name.into(), json!(form.text(name)));
     }
     let mut errors = Vec::new();
-    let status = form.text("diagnosis.status");
-    if !STATUSES.contains(&status.as_str()) {
+    let status = DiagnosisStatus::parse(&form.text("diagnosis.status")).unwrap_or_else(|| {
         errors.push(FieldError::new("diagnosis.status", "is required"));
-    }
+        DiagnosisStatus::Unsolved
+    });
     let mut recommendations = Vec::new();
-    let mut indexes: Vec<usize> = form
-        .pairs
-        .iter()
-        .filter_map(|(name, _)| {
-            let rest = name.strip_prefix("recommendations[")?;
-            rest.split_once(']')?.0.parse().ok()
-        })
-        .filter(|i| *i < 100)
-        .collect();
-    indexes.sort_unstable();
-    indexes.dedup();
-    for i in indexes {
+    for i in form.row_indexes("recommendations") {
         let field = |part: &str| form.text(&format!("recommendations[{i}].{part}"));
         let (kind, text, site) = (field("kind"), field("text"), field("site_code"));
         if kind.is_empty() && text.trim().is_empty() {
@@ -178,40 +160,43 @@ fn content_of(form: &Submitted) -> (Map<String, Value>, Result<OpinionContent, V
         for (part, value) in [("kind", &kind), ("text", &text), ("site_code", &site)] {
             values.insert(format!("recommendations[{row}].{part}"), json!(value));
         }
-        if !KINDS.contains(&kind.as_str()) {
+        let kind = RecommendationKind::parse(&kind).unwrap_or_else(|| {
             errors.push(FieldError::new(
                 format!("recommendations[{row}].kind"),
                 "is required",
             ));
-        }
-        let mut recommendation = json!({"kind": kind, "text": text.trim()});
-        if !site.is_empty() {
-            recommendation["site_code"] = json!(site);
-        }
-        recommendations.push(recommendation);
-    }
-    if !errors.is_empty() {
-        return (values, Err(errors));
+            RecommendationKind::Other
+        });
+        recommendations.push(Recommendation {
+            kind,
+            text: text.trim().to_owned(),
+            site_code: Some(site).filter(|s| !s.is_empty()),
+        });
     }
     let orpha = form.text("diagnosis.orpha_code");
-    let content = json!({
-        "summary": form.text("summary").trim(),
-        "diagnosis": {
-            "text": form.text("diagnosis.text").trim(),
-            "orpha_code": if orpha.trim().is_empty() { Value::Null } else { json!(orpha.trim()) },
-            "status": status,
+    let content = OpinionContent {
+        summary: form.text("summary").trim().to_owned(),
+        diagnosis: OpinionDiagnosis {
+            text: form.text("diagnosis.text").trim().to_owned(),
+            orpha_code: Some(orpha.trim().to_owned()).filter(|o| !o.is_empty()),
+            status,
         },
-        "recommendations": recommendations,
-        "references": form
+        recommendations,
+        references: form
             .text("references")
             .lines()
             .map(str::trim)
             .filter(|l| !l.is_empty())
-            .collect::<Vec<_>>(),
-    });
-    let parsed = serde_json::from_value(content)
-        .map_err(|e| vec![FieldError::new("summary", format!("is not valid: {e}"))]);
-    (values, parsed)
+            .map(str::to_owned)
+            .collect(),
+    };
+    if errors.is_empty() {
+        return (values, Ok(content));
+    }
+    // Refused here already: the rest of the form's mistakes are said at once too (the sites
+    // are checked by the use case, when nothing else is wrong).
+    errors.extend(content.check(|_| true));
+    (values, Err(errors))
 }
 
 /// `POST /requests/{id}/opinion`: saves the draft (an amendment once delivered).

@@ -156,33 +156,9 @@ async fn form_page(
         .and_then(Value::as_str)
         .and_then(|code| routes.iter().find(|r| r["code"] == code))
         .cloned();
-    let topics: Vec<(String, String)> = Topic::ALL
-        .iter()
-        .map(|t| {
-            (
-                t.as_str().to_owned(),
-                i18n::text(language, &format!("topic.{t}"), &[]),
-            )
-        })
-        .collect();
-    let urgencies: Vec<(String, String)> = Urgency::ALL
-        .iter()
-        .map(|u| {
-            (
-                u.as_str().to_owned(),
-                i18n::text(language, &format!("urgency.{u}"), &[]),
-            )
-        })
-        .collect();
-    let sexes: Vec<(String, String)> = SEXES
-        .iter()
-        .map(|s| {
-            (
-                (*s).to_owned(),
-                i18n::text(language, &format!("sex.{s}"), &[]),
-            )
-        })
-        .collect();
+    let topics = i18n::choices(language, "topic", Topic::ALL.iter().map(|t| t.as_str()));
+    let urgencies = i18n::choices(language, "urgency", Urgency::ALL.iter().map(|u| u.as_str()));
+    let sexes = i18n::choices(language, "sex", SEXES.iter().copied());
     let mut values = values;
     values
         .entry("urgency")
@@ -548,6 +524,7 @@ pub(super) async fn request_page(
         )
         .with("can_write", thread_visible && !view.status.is_terminal())
         .with("thread_visible", thread_visible)
+        .with("is_owner", owner)
         .with("needs_answer", needs_answer)
         .with("question", question)
         .with("messages", &messages.items)
