@@ -151,7 +151,7 @@ pub async fn reject(
 
 /// One request of the triage list: the request, its requester's site, and the meeting it is
 /// proposed for with its places (room left = capacity − booked).
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct TriageItem {
     #[serde(flatten)]
     pub request: super::views::RequestSummary,

@@ -140,6 +140,42 @@ async fn a_coordinator_triages_from_the_screens(backend: Backend) {
     assert_eq!(view.body["status"], "scheduled");
     assert_eq!(view.body["meeting"]["id"], meeting.as_str());
 
+    // The same list over the API (the screen's JSON twin): urgent first, each row with its
+    // requester's site and its proposed meeting's room left.
+    let queue = app.api.get("/api/v1/triage", Some(&coordinator)).await;
+    assert_eq!(queue.status, 200, "{}", queue.text);
+    let items = queue.body["items"].as_array().unwrap();
+    let references: Vec<&str> = items
+        .iter()
+        .map(|i| i["reference"].as_str().unwrap())
+        .collect();
+    assert_eq!(references[0], urgent_ref, "urgent first: {references:?}");
+    assert!(
+        !references.contains(&routine_ref.as_str()),
+        "scheduled left"
+    );
+    assert_eq!(items.len(), 3, "{references:?}");
+    let proposed = &items[0]["proposed_meeting"];
+    assert!(proposed["capacity"].as_i64().unwrap() > proposed["booked"].as_i64().unwrap());
+    assert!(items[0]["requester_site"].is_string(), "{}", items[0]);
+    let urgent_only = app
+        .api
+        .get("/api/v1/triage?urgency=urgent&limit=1", Some(&coordinator))
+        .await;
+    assert_eq!(urgent_only.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        urgent_only.body["items"][0]["reference"],
+        urgent_ref.as_str()
+    );
+    let refused = app.api.get("/api/v1/triage", Some(&requester)).await;
+    assert_eq!(refused.status, 403);
+    let not_waiting = app
+        .api
+        .get("/api/v1/triage?status=scheduled", Some(&coordinator))
+        .await;
+    assert_eq!(not_waiting.status, 422, "{}", not_waiting.text);
+    assert_eq!(not_waiting.invalid_fields(), ["status"]);
+
     // Moved to another staff's meeting, from the request's page.
     let page = browser.get(&format!("/requests/{third}")).await;
     assert!(

@@ -15,6 +15,7 @@ pub mod reject;
 pub mod request_info;
 pub mod schedule;
 pub mod submit;
+pub mod triage;
 pub mod update;
 pub mod withdraw;
 
@@ -33,6 +34,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(schedule::schedule_request)
         .service(request_info::request_info)
         .service(reject::reject_request)
+        .service(triage::triage_queue)
         .service(list_messages::list_messages)
         .service(post_message::post_message)
         .service(attachment_upload::upload_attachment)
