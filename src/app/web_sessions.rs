@@ -202,38 +202,69 @@ pub async fn visitor(
     let id_hash = hash_token(cookie);
     let idle = chrono::Duration::minutes(state.settings.auth.web_session_idle_minutes.max(1));
     let lifetime = chrono::Duration::hours(state.settings.auth.web_session_hours.max(1));
-    let app = state.clone();
-    state
+    // Read without the write lock: a page view writes only when its session ends, or once a
+    // minute to keep an active one alive (SQLite has one writer; the screens must not queue
+    // on it to read).
+    enum Found {
+        Unknown,
+        Ended,
+        Open(db::web_sessions::WebSessionRow, Actor, bool),
+    }
+    let key = id_hash.clone();
+    let found = state
         .db
-        .write(move |conn| {
-            let Some(session) = db::web_sessions::find(conn, &id_hash)? else {
-                return Ok(Visitor::Anonymous { ended: false });
+        .run(move |conn| {
+            let Some(session) = db::web_sessions::find(conn, &key)? else {
+                return Ok::<_, AppError>(Found::Unknown);
             };
             let now = db::now();
             if session.last_seen_at + idle < now || session.created_at + lifetime < now {
-                db::web_sessions::delete(conn, &id_hash)?;
-                return Ok(Visitor::Anonymous { ended: true });
+                return Ok(Found::Ended);
             }
-            let Some(actor) = load_actor(conn, &session.user_id, context, session.second_factor)?
-            else {
-                db::web_sessions::delete(conn, &id_hash)?;
-                return Ok(Visitor::Anonymous { ended: true });
-            };
-            // One write a minute at most for an active session.
-            if session.last_seen_at + chrono::Duration::seconds(60) < now {
-                db::web_sessions::touch(conn, &id_hash, now)?;
+            let second_factor = session.second_factor;
+            match load_actor(conn, &session.user_id, context, second_factor)? {
+                Some(actor) => {
+                    let stale = session.last_seen_at + chrono::Duration::seconds(60) < now;
+                    Ok(Found::Open(session, actor, stale))
+                }
+                None => Ok(Found::Ended),
+            }
+        })
+        .await?;
+    match found {
+        Found::Unknown => Ok(Visitor::Anonymous { ended: false }),
+        Found::Ended => {
+            state
+                .db
+                .write(move |conn| {
+                    db::web_sessions::delete(conn, &id_hash)
+                        .map(|_| ())
+                        .map_err(AppError::from)
+                })
+                .await?;
+            Ok(Visitor::Anonymous { ended: true })
+        }
+        Found::Open(session, actor, stale) => {
+            if stale {
+                let now = db::now();
+                state
+                    .db
+                    .write(move |conn| {
+                        db::web_sessions::touch(conn, &id_hash, now).map_err(AppError::from)
+                    })
+                    .await?;
             }
             Ok(if session.awaiting_second_factor {
                 Visitor::AwaitingSecondFactor {
                     user_id: session.user_id,
                 }
-            } else if stage_of(&app, &actor) == Stage::MustEnrol {
+            } else if stage_of(state, &actor) == Stage::MustEnrol {
                 Visitor::MustEnrol(actor)
             } else {
                 Visitor::SignedIn(actor)
             })
-        })
-        .await
+        }
+    }
 }
 
 /// After enrolling a second factor, the session counts as opened with it: the user just
