@@ -445,6 +445,14 @@ async fn steps(app: &TestApp, mut page: Page, shots: bool) {
         "the file is listed"
     );
     page.check("request, attached").await;
+    // The PDF opens in the browser itself, not as a download.
+    page.click_link("courbe-de-croissance.pdf").await;
+    assert!(page.path().await.ends_with("?view=1"));
+    assert_eq!(
+        page.script("return document.contentType;").await,
+        "application/pdf"
+    );
+    page.goto(&format!("/requests/{id}")).await;
 
     page.step("answer the coordinators");
     let (_, coordinator) = app.staff(&COORDINATOR).await;
@@ -648,6 +656,7 @@ async fn week(app: &TestApp, mut page: Page, shots: bool) {
     page.check("triage, confirmed").await;
 
     page.step("move to another staff's meeting");
+    let before = (page.clicks(), page.typed());
     page.click(&format!("a[href='/requests/{moved}']")).await;
     page.check("request, to decide").await;
     let molecular = app.meetings("molecular", &coordinator).await;
@@ -655,6 +664,11 @@ async fn week(app: &TestApp, mut page: Page, shots: bool) {
     page.fill("meeting_id", &other).await;
     page.click(&format!("form[action='/requests/{moved}/schedule'] button"))
         .await;
+    assert_eq!(
+        (page.clicks() - before.0, page.typed() - before.1),
+        (2, 1),
+        "open the request, choose the meeting, schedule"
+    );
     assert_eq!(
         page.path().await,
         format!("/requests/{moved}?done=scheduled")
@@ -667,6 +681,7 @@ async fn week(app: &TestApp, mut page: Page, shots: bool) {
 
     page.step("ask for information");
     page.goto("/triage").await;
+    let before = (page.clicks(), page.typed());
     page.click(&format!("a[href='/requests/{asked}']")).await;
     page.fill("message", "Please add the skeletal survey.")
         .await;
@@ -674,6 +689,11 @@ async fn week(app: &TestApp, mut page: Page, shots: bool) {
         "form[action='/requests/{asked}/request-info'] button"
     ))
     .await;
+    assert_eq!(
+        (page.clicks() - before.0, page.typed() - before.1),
+        (2, 1),
+        "open the request, write the question, send it"
+    );
     assert_eq!(
         page.path().await,
         format!("/requests/{asked}?done=info_requested")
@@ -706,13 +726,18 @@ async fn week(app: &TestApp, mut page: Page, shots: bool) {
         page.screenshot(&screenshot_dir().join("held-meeting.png"))
             .await;
     }
-    let typed = page.typed();
+    let (clicks, typed) = (page.clicks(), page.typed());
     page.press(&format!("#discussed-{carried}")).await;
     page.click(&format!(
         "form[action='/meetings/{meeting}/held'] button[type=submit]"
     ))
     .await;
     assert_eq!(page.typed(), typed, "the regulars were not typed again");
+    assert_eq!(
+        page.clicks(),
+        clicks + 2,
+        "untick the case not discussed, record"
+    );
     assert_eq!(page.path().await, format!("/meetings/{meeting}?done=held"));
     page.check("meeting, held").await;
     assert_eq!(
@@ -750,6 +775,7 @@ async fn week(app: &TestApp, mut page: Page, shots: bool) {
     signed_in_with_code(app, &mut page, COORDINATOR.email).await;
     page.goto(&format!("/requests/{discussed}/opinion")).await;
     assert_eq!(page.value("diagnosis.text").await, "Hypochondroplasia");
+    let before = (page.clicks(), page.typed());
     page.click("form[action$='/opinion/deliver'] button").await;
     page.check("deliver, confirm").await;
     assert!(page.text().await.contains("Probable hypochondroplasia."));
@@ -757,6 +783,11 @@ async fn week(app: &TestApp, mut page: Page, shots: bool) {
     assert_eq!(
         page.path().await,
         format!("/requests/{discussed}?done=delivered")
+    );
+    assert_eq!(
+        (page.clicks() - before.0, page.typed() - before.1),
+        (2, 0),
+        "deliver, confirm: nothing typed again"
     );
     page.check("request, delivered").await;
     app.deliver_emails().await;

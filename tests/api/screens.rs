@@ -216,6 +216,60 @@ async fn a_physician_asks_for_an_opinion_without_javascript(backend: Backend) {
     let page = browser.get(&location(&uploaded)).await;
     assert!(page.text.contains("growth.pdf"));
 
+    // A PDF (or an image) opens in the browser, under a policy that runs nothing of it; a
+    // DICOM file is only ever downloaded; a plain link downloads.
+    let view_link = page
+        .text
+        .split("href=\"")
+        .map(|h| h.split('"').next().unwrap())
+        .find(|h| h.ends_with("?view=1"))
+        .expect("a link that shows the PDF")
+        .to_owned();
+    let shown = browser.get(&view_link).await;
+    assert_eq!(shown.status, 200);
+    assert_eq!(shown.text.as_bytes(), pdf.as_slice(), "the file itself");
+    let header = |answer: &crate::support::api::Answer, name: &str| {
+        answer.header(name).unwrap_or_else(|| panic!("no {name}"))
+    };
+    assert_eq!(header(&shown, "content-type"), "application/pdf");
+    assert!(header(&shown, "content-disposition").starts_with("inline"));
+    let policy = header(&shown, "content-security-policy");
+    assert!(policy.starts_with("default-src 'none'"), "{policy}");
+    assert!(
+        !policy.contains("script-src"),
+        "no script of the file runs: {policy}"
+    );
+    let downloaded = browser.get(view_link.trim_end_matches("?view=1")).await;
+    assert!(header(&downloaded, "content-disposition").starts_with("attachment"));
+    let mut dicom = vec![0u8; 128];
+    dicom.extend_from_slice(b"DICM");
+    dicom.extend_from_slice(&[2, 0, 0, 0, b'U', b'L', 4, 0, 0, 0, 0, 0]);
+    let uploaded = browser
+        .upload(
+            &format!("/requests/{id}/attachments"),
+            &page,
+            "scanner.dcm",
+            dicom,
+            "application/dicom",
+        )
+        .await;
+    assert_eq!(uploaded.status, 303, "{}", uploaded.text);
+    let page = browser.get(&location(&uploaded)).await;
+    let dicom_link = page
+        .text
+        .split("href=\"")
+        .map(|h| h.split('"').next().unwrap())
+        .filter(|h| h.contains("/attachments/") && !h.ends_with("?view=1"))
+        .find(|h| !view_link.starts_with(*h))
+        .expect("the DICOM file's link")
+        .to_owned();
+    assert!(
+        page.text.contains("à télécharger"),
+        "the DICOM file is offered for download"
+    );
+    let forced = browser.get(&format!("{dicom_link}?view=1")).await;
+    assert!(header(&forced, "content-disposition").starts_with("attachment"));
+
     // A coordinator asks for information through the API; the physician answers on the page.
     let (_, coordinator) = app.staff(&COORDINATOR).await;
     let asked = app

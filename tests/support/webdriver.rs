@@ -292,6 +292,11 @@ impl Page {
     }
 
     /// The id of the element that has the focus.
+    /// What a script run in the page returns (`return …;`).
+    pub async fn script(&self, script: &str) -> Value {
+        self.client.execute(script, vec![]).await.unwrap()
+    }
+
     pub async fn focused_id(&self) -> String {
         let focused = self.client.active_element().await.unwrap();
         focused.attr("id").await.unwrap().unwrap_or_default()
@@ -478,7 +483,8 @@ impl Page {
                 "const e = document.documentElement; \
                  const wide = Array.from(document.querySelectorAll('body *')) \
                    .filter(x => x.getBoundingClientRect().right > e.clientWidth + 1 \
-                     && !x.closest('.table-wrap') && !x.closest('.visually-hidden, .skip-link')) \
+                     && !(x.closest('.table-wrap') && !x.closest('table.stack')) \
+                     && !x.closest('.visually-hidden, .skip-link, table.stack thead')) \
                    .slice(0, 5).map(x => x.tagName + (x.id ? '#' + x.id : '') \
                      + (x.className ? '.' + x.className : '')); \
                  if (e.scrollWidth > e.clientWidth) \

@@ -34,12 +34,36 @@ pub async fn download_attachment(
     Ok(file_response(file))
 }
 
-/// A stored file, as a download (both front doors answer it so).
+/// A stored file, as a download (the API always answers it so).
 pub fn file_response(file: app::requests::AttachmentFile) -> HttpResponse {
+    file_answer(file, DispositionType::Attachment)
+}
+
+/// The types a browser shows itself (its PDF viewer, an image): the screens open them in
+/// the browser; anything else (DICOM) is only ever downloaded.
+pub const VIEWABLE: [&str; 3] = ["application/pdf", "image/png", "image/jpeg"];
+
+/// A stored file shown in the browser when its type is one the browser views itself, under
+/// a policy that runs nothing of the file (no script, no form, no frame of it elsewhere).
+pub fn file_inline(file: app::requests::AttachmentFile) -> HttpResponse {
+    if !VIEWABLE.contains(&file.content_type.as_str()) {
+        return file_response(file);
+    }
+    let mut answer = file_answer(file, DispositionType::Inline);
+    answer.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        header::HeaderValue::from_static(
+            "default-src 'none'; img-src 'self'; object-src 'self'; style-src 'unsafe-inline'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'",
+        ),
+    );
+    answer
+}
+
+fn file_answer(file: app::requests::AttachmentFile, disposition: DispositionType) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(file.content_type.as_str())
         .insert_header(ContentDisposition {
-            disposition: DispositionType::Attachment,
+            disposition,
             parameters: vec![DispositionParam::Filename(file.filename)],
         })
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))

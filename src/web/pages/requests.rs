@@ -532,6 +532,10 @@ pub(super) async fn request_page(
         .with("decide", decide)
         .with("can_write_opinion", can_write_opinion)
         .with("max_file", max_file)
+        .with(
+            "viewable",
+            crate::routes::requests::attachment_download::VIEWABLE,
+        )
         .with("values", serde_json::json!({}))
         .with("errors", &form_errors.fields)
         .with("summary", &form_errors.summary)
@@ -738,10 +742,17 @@ pub async fn upload(
     }
 }
 
-/// `GET /requests/{id}/attachments/{attachment_id}`.
+#[derive(Debug, Deserialize)]
+pub struct DownloadQuery {
+    view: Option<String>,
+}
+
+/// `GET /requests/{id}/attachments/{attachment_id}`: a download, or with `?view=1` a PDF or an
+/// image shown in the browser (a DICOM file is always downloaded).
 pub async fn download(
     web: Web,
     path: web::Path<(String, String)>,
+    query: web::Query<DownloadQuery>,
 ) -> Result<HttpResponse, WebError> {
     let actor = web.actor()?;
     let (id, attachment_id) = path.into_inner();
@@ -749,7 +760,10 @@ pub async fn download(
         app::requests::download_attachment(&web.state, actor, &RequestId::from(id), &attachment_id)
             .await
             .or_page(&web)?;
-    Ok(crate::routes::requests::attachment_download::file_response(
-        file,
-    ))
+    use crate::routes::requests::attachment_download::{file_inline, file_response};
+    Ok(if query.view.is_some() {
+        file_inline(file)
+    } else {
+        file_response(file)
+    })
 }
