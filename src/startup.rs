@@ -105,6 +105,7 @@ impl Application {
         let settings = Arc::new(settings);
         let state = web::Data::new(AppState {
             db: db.clone(),
+            center_zone: Default::default(),
             metrics: Arc::new(crate::metrics::Metrics::new()),
             data_key: Arc::new(settings.data_key()?),
             jwt: Arc::new(JwtKeys::new(

@@ -19,11 +19,29 @@ pub struct AppState {
     /// Seals attachments and TOTP secrets at rest.
     pub data_key: Arc<DataKey>,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// The center's time zone, read once: the network is written at start-up and changes only
+    /// with a restart (every page shows its dates in it).
+    pub center_zone: Arc<std::sync::OnceLock<String>>,
 }
 
 impl AppState {
     /// The base of the links in e-mails.
     pub fn public_url(&self) -> &str {
         &self.settings.server.public_url
+    }
+
+    /// The center's time zone (`Europe/Paris` until the database answers).
+    pub async fn center_zone(&self) -> String {
+        if let Some(zone) = self.center_zone.get() {
+            return zone.clone();
+        }
+        match self
+            .db
+            .run(|conn| crate::db::network::center(conn).map(|c| c.time_zone))
+            .await
+        {
+            Ok(zone) => self.center_zone.get_or_init(|| zone).clone(),
+            Err(_) => "Europe/Paris".into(),
+        }
     }
 }

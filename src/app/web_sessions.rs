@@ -208,7 +208,7 @@ pub async fn visitor(
     enum Found {
         Unknown,
         Ended,
-        Open(db::web_sessions::WebSessionRow, Actor, bool),
+        Open(db::web_sessions::WebSessionRow, Box<Actor>, bool),
     }
     let key = id_hash.clone();
     let found = state
@@ -225,7 +225,7 @@ pub async fn visitor(
             match load_actor(conn, &session.user_id, context, second_factor)? {
                 Some(actor) => {
                     let stale = session.last_seen_at + chrono::Duration::seconds(60) < now;
-                    Ok(Found::Open(session, actor, stale))
+                    Ok(Found::Open(session, Box::new(actor), stale))
                 }
                 None => Ok(Found::Ended),
             }
@@ -259,9 +259,9 @@ pub async fn visitor(
                     user_id: session.user_id,
                 }
             } else if stage_of(state, &actor) == Stage::MustEnrol {
-                Visitor::MustEnrol(actor)
+                Visitor::MustEnrol(*actor)
             } else {
-                Visitor::SignedIn(actor)
+                Visitor::SignedIn(*actor)
             })
         }
     }

@@ -234,11 +234,7 @@ impl FromRequest for Web {
                 Visitor::SignedIn(actor) | Visitor::MustEnrol(actor) => Some(actor),
                 _ => None,
             };
-            let zone = state
-                .db
-                .run(|conn| crate::db::network::center(conn).map(|c| c.time_zone))
-                .await
-                .unwrap_or_else(|_| "Europe/Paris".into());
+            let zone = state.center_zone().await;
             let chrome = Chrome {
                 lang: i18n::negotiate(
                     actor.map(|a| a.language),

@@ -78,7 +78,8 @@ struct RunArgs {
     /// The server's process id (its memory is read from /proc).
     #[arg(long)]
     server_pid: u32,
-    /// Comma-separated: healthz,read,list,agenda,login,storm,create_submit,mixed
+    /// Comma-separated: healthz,read,list,agenda,triage,triage_page,agenda_page,login,storm,
+    /// create_submit,mixed; `name@8` runs one at 8 connections whatever `--connections` says.
     #[arg(long, default_value = "healthz,read,list,agenda,login,storm,create_submit,mixed")]
     scenarios: String,
     #[arg(long, default_value_t = 15.0)]
@@ -244,7 +245,15 @@ struct Client {
 
 struct Answer {
     status: StatusCode,
+    headers: hyper::HeaderMap,
     body: Bytes,
+}
+
+/// How a request is signed: an API access token, or a screens' session cookie.
+#[derive(Clone, Copy)]
+enum Auth<'a> {
+    Bearer(&'a str),
+    Cookie(&'a str),
 }
 
 impl Client {
@@ -271,6 +280,29 @@ impl Client {
         body: Option<Vec<u8>>,
         idempotency_key: Option<String>,
     ) -> anyhow::Result<Answer> {
+        let body = body.map(|b| ("application/json", b));
+        self.send_as(method, path, token.map(Auth::Bearer), body, idempotency_key).await
+    }
+
+    /// A form of the screens posted as a browser does (session cookie, `Origin`).
+    async fn post_form(&mut self, path: &str, cookie: &str, form: &[(&str, &str)]) -> anyhow::Result<Answer> {
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
+            .collect::<Vec<_>>()
+            .join("&")
+            .into_bytes();
+        self.send_as(Method::POST, path, Some(Auth::Cookie(cookie)), Some(("application/x-www-form-urlencoded", body)), None).await
+    }
+
+    async fn send_as(
+        &mut self,
+        method: Method,
+        path: &str,
+        auth: Option<Auth<'_>>,
+        body: Option<(&str, Vec<u8>)>,
+        idempotency_key: Option<String>,
+    ) -> anyhow::Result<Answer> {
         if self.sender.as_ref().is_none_or(|s| s.is_closed()) {
             self.connect().await?;
         }
@@ -279,16 +311,23 @@ impl Client {
             self.sender = None;
             return Err(error.into());
         }
-        let mut request = Request::builder().method(method).uri(path).header("host", &self.host);
-        if let Some(token) = token {
-            request = request.header("authorization", format!("Bearer {token}"));
+        let mut request = Request::builder().method(method.clone()).uri(path).header("host", &self.host);
+        match auth {
+            Some(Auth::Bearer(token)) => request = request.header("authorization", format!("Bearer {token}")),
+            Some(Auth::Cookie(cookie)) => {
+                request = request.header("cookie", format!("consilium_session={cookie}"));
+                if method == Method::POST {
+                    request = request.header("origin", format!("http://{}", self.host));
+                }
+            }
+            None => {}
         }
         if let Some(key) = idempotency_key {
             request = request.header("idempotency-key", key);
         }
         let body = match body {
-            Some(body) => {
-                request = request.header("content-type", "application/json");
+            Some((content_type, body)) => {
+                request = request.header("content-type", content_type);
                 Bytes::from(body)
             }
             None => Bytes::new(),
@@ -297,8 +336,9 @@ impl Client {
         let result = async {
             let response = sender.send_request(request).await?;
             let status = response.status();
+            let headers = response.headers().clone();
             let body = response.into_body().collect().await?.to_bytes();
-            anyhow::Ok(Answer { status, body })
+            anyhow::Ok(Answer { status, headers, body })
         }
         .await;
         if result.is_err() {
@@ -320,8 +360,25 @@ async fn call(
     idempotency_key: Option<String>,
     expected: StatusCode,
 ) -> Option<Bytes> {
+    let body = body.map(|b| ("application/json", b));
+    call_as(client, recorder, op, method, path, token.map(Auth::Bearer), body, idempotency_key, expected).await
+}
+
+/// [`call`] with any way of signing and any body.
+#[allow(clippy::too_many_arguments)]
+async fn call_as(
+    client: &mut Client,
+    recorder: &mut Recorder,
+    op: &'static str,
+    method: Method,
+    path: &str,
+    auth: Option<Auth<'_>>,
+    body: Option<(&str, Vec<u8>)>,
+    idempotency_key: Option<String>,
+    expected: StatusCode,
+) -> Option<Bytes> {
     let started = Instant::now();
-    match client.send(method, path, token, body, idempotency_key).await {
+    match client.send_as(method, path, auth, body, idempotency_key).await {
         Ok(answer) if answer.status == expected => {
             recorder.record(op, started, true, String::new);
             Some(answer.body)
@@ -337,6 +394,38 @@ async fn call(
             None
         }
     }
+}
+
+/// `application/x-www-form-urlencoded`, as a browser encodes a form.
+fn urlencode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => out.push(byte as char),
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+/// The session cookie an answer sets.
+fn session_cookie_of(answer: &Answer) -> Option<String> {
+    answer
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("consilium_session="))
+        .map(|v| v.split(';').next().unwrap_or_default().to_owned())
+}
+
+/// The page's CSRF token (its hidden field).
+fn csrf_of(answer: &Answer) -> anyhow::Result<String> {
+    let html = String::from_utf8_lossy(&answer.body);
+    let marker = "name=\"csrf_token\" value=\"";
+    let at = html.find(marker).context("a page with a form")? + marker.len();
+    Ok(html[at..].split('"').next().unwrap_or_default().to_owned())
 }
 
 // ------------------------------------------------------------------ signing in
@@ -420,6 +509,33 @@ impl Ctx {
         Ok(tokens)
     }
 
+    /// Session cookies of every coordinator, signed in through the screens as a browser does:
+    /// the sign-in page, the password, the second-factor page, the TOTP code.
+    async fn coordinator_sessions(&self) -> anyhow::Result<Vec<String>> {
+        let mut sessions = Vec::new();
+        for account in &self.manifest.coordinators {
+            let mut client = self.client();
+            let page = client.send_as(Method::GET, "/login", None, None, None).await?;
+            let seed = session_cookie_of(&page).context("the sign-in page sets a cookie")?;
+            let csrf = csrf_of(&page)?;
+            let form = [("csrf_token", csrf.as_str()), ("email", account.email.as_str()), ("password", account.password.as_str())];
+            let answer = client.post_form("/login", &seed, &form).await?;
+            if answer.status != StatusCode::SEE_OTHER {
+                bail!("screens' sign-in of {}: {}", account.email, answer.status);
+            }
+            let cookie = session_cookie_of(&answer).context("a new session")?;
+            let page = client.send_as(Method::GET, "/login/mfa", Some(Auth::Cookie(&cookie)), None, None).await?;
+            let csrf = csrf_of(&page)?;
+            let code = self.totp.code(&account.totp_secret).await?;
+            let answer = client.post_form("/login/mfa", &cookie, &[("csrf_token", csrf.as_str()), ("code", code.as_str())]).await?;
+            if answer.status != StatusCode::SEE_OTHER {
+                bail!("screens' second factor of {}: {} {}", account.email, answer.status, String::from_utf8_lossy(&answer.body));
+            }
+            sessions.push(session_cookie_of(&answer).context("the signed-in session")?);
+        }
+        Ok(sessions)
+    }
+
     /// Access tokens of every coordinator: password, then the TOTP code.
     async fn coordinator_tokens(&self) -> anyhow::Result<Vec<String>> {
         let mut tokens = Vec::new();
@@ -473,6 +589,24 @@ async fn op_agenda(client: &mut Client, rec: &mut Recorder, rng: &mut StdRng, to
     call(client, rec, "agenda", Method::GET, &path, Some(token), None, None, StatusCode::OK).await;
 }
 
+/// The list behind the triage screen, as JSON.
+async fn op_triage(client: &mut Client, rec: &mut Recorder, rng: &mut StdRng, tokens: &[String]) {
+    let token = tokens.choose(rng).expect("tokens");
+    call(client, rec, "triage", Method::GET, "/api/v1/triage?limit=50", Some(token), None, None, StatusCode::OK).await;
+}
+
+/// A GET of a screen with a session cookie; the page must be whole (its closing tag).
+async fn op_page(client: &mut Client, rec: &mut Recorder, op: &'static str, path: &str, cookie: &str) {
+    let started = Instant::now();
+    match client.send_as(Method::GET, path, Some(Auth::Cookie(cookie)), None, None).await {
+        Ok(answer) if answer.status == StatusCode::OK && answer.body.trim_ascii_end().ends_with(b"</html>") => rec.record(op, started, true, String::new),
+        Ok(answer) => rec.record(op, started, false, || {
+            format!("{} {}", answer.status, String::from_utf8_lossy(&answer.body[..answer.body.len().min(200)]))
+        }),
+        Err(error) => rec.record(op, started, false, || error.to_string()),
+    }
+}
+
 async fn op_create(client: &mut Client, rec: &mut Recorder, rng: &mut StdRng, token: &str) -> Option<String> {
     let key = uuid::Uuid::new_v4().to_string();
     let body = random_form(rng);
@@ -498,6 +632,10 @@ enum Work {
     Read(Arc<Vec<Reader>>),
     List(Arc<Vec<String>>),
     Agenda(Arc<Vec<String>>, Arc<Vec<String>>),
+    Triage(Arc<Vec<String>>),
+    /// The screens: session cookies (and the meetings, for the agenda page).
+    TriagePage(Arc<Vec<String>>),
+    AgendaPage(Arc<Vec<String>>, Arc<Vec<String>>),
     CreateSubmit(String),
     Login(String, String),
     Mixed {
@@ -531,6 +669,24 @@ async fn connection(mut client: Client, work: Work, mut rec: Recorder, seed: u64
         Work::Agenda(tokens, meetings) => {
             while rec.running() {
                 op_agenda(&mut client, &mut rec, &mut rng, &tokens, &meetings).await;
+            }
+        }
+        Work::Triage(tokens) => {
+            while rec.running() {
+                op_triage(&mut client, &mut rec, &mut rng, &tokens).await;
+            }
+        }
+        Work::TriagePage(cookies) => {
+            while rec.running() {
+                let cookie = cookies.choose(&mut rng).expect("sessions");
+                op_page(&mut client, &mut rec, "triage_page", "/triage", cookie).await;
+            }
+        }
+        Work::AgendaPage(cookies, meetings) => {
+            while rec.running() {
+                let cookie = cookies.choose(&mut rng).expect("sessions");
+                let path = format!("/meetings/{}", meetings.choose(&mut rng).expect("meetings"));
+                op_page(&mut client, &mut rec, "agenda_page", &path, cookie).await;
             }
         }
         Work::CreateSubmit(token) => {
@@ -812,7 +968,11 @@ fn postmaster_start(database_url: Option<&str>) -> Option<String> {
 }
 
 async fn measure(ctx: &Ctx, args: &RunArgs, scenario: &str, quiet_read_p99: Option<f64>) -> anyhow::Result<Outcome> {
-    let c = args.connections;
+    // `name@8`: the scenario at 8 connections whatever `--connections` says.
+    let (scenario, c) = match scenario.split_once('@') {
+        Some((name, conns)) => (name, conns.parse::<usize>().context("connections after @")?),
+        None => (scenario, args.connections),
+    };
     {
         let scenario = scenario.to_owned();
         let mut out = Outcome {
@@ -863,6 +1023,31 @@ async fn measure(ctx: &Ctx, args: &RunArgs, scenario: &str, quiet_read_p99: Opti
                 }
                 out.notes = format!("{} meetings, agenda of {}", meetings.len(), ctx.manifest.agenda_size);
                 let merged = drive(&ctx, vec![Group { work: Work::Agenda(tokens, meetings), connections: c }], args.warmup, args.duration, args.server_pid, &mut out).await;
+                fill(&mut out, &merged[0].0, merged[0].1, merged[0].2.clone(), None);
+                merged
+            }
+            "triage" => {
+                let tokens = Arc::new(ctx.coordinator_tokens().await?);
+                out.notes = format!("{} coordinators, GET /api/v1/triage?limit=50", tokens.len());
+                let merged = drive(&ctx, vec![Group { work: Work::Triage(tokens), connections: c }], args.warmup, args.duration, args.server_pid, &mut out).await;
+                fill(&mut out, &merged[0].0, merged[0].1, merged[0].2.clone(), None);
+                merged
+            }
+            "triage_page" => {
+                let sessions = Arc::new(ctx.coordinator_sessions().await?);
+                out.notes = format!("{} coordinators' sessions, GET /triage (50 rows)", sessions.len());
+                let merged = drive(&ctx, vec![Group { work: Work::TriagePage(sessions), connections: c }], args.warmup, args.duration, args.server_pid, &mut out).await;
+                fill(&mut out, &merged[0].0, merged[0].1, merged[0].2.clone(), None);
+                merged
+            }
+            "agenda_page" => {
+                let sessions = Arc::new(ctx.coordinator_sessions().await?);
+                let meetings = Arc::new(ctx.manifest.agenda_meetings.clone());
+                if meetings.is_empty() {
+                    bail!("the data set has no meeting with a full agenda");
+                }
+                out.notes = format!("{} meetings, agenda of {}, GET /meetings/{{id}}", meetings.len(), ctx.manifest.agenda_size);
+                let merged = drive(&ctx, vec![Group { work: Work::AgendaPage(sessions, meetings), connections: c }], args.warmup, args.duration, args.server_pid, &mut out).await;
                 fill(&mut out, &merged[0].0, merged[0].1, merged[0].2.clone(), None);
                 merged
             }
@@ -1189,6 +1374,13 @@ fn report(files: Vec<PathBuf>, markdown: Option<PathBuf>) -> anyhow::Result<()> 
             continue;
         }
         let find = |name: &str| rows.iter().find(|o| o.scenario == name).copied();
+        // CPU seconds of the server and PostgreSQL per operation.
+        let cpu_per_op = |o: &Outcome| if o.throughput > 0.0 { (o.cpu_server + o.cpu_postgres) / o.throughput } else { f64::INFINITY };
+        // A screen's JSON twin, measured at the same number of connections.
+        let twin = |o: &Outcome| {
+            let name = o.scenario.strip_suffix("_page")?;
+            rows.iter().find(|t| t.scenario == name && t.connections == o.connections).copied()
+        };
         let healthz = find("healthz");
         let pgbench = find("pgbench_read");
         let argon2 = find("argon2");
@@ -1198,6 +1390,10 @@ fn report(files: Vec<PathBuf>, markdown: Option<PathBuf>) -> anyhow::Result<()> 
                 "read" if pgbench.is_some() => {
                     let p = pgbench.unwrap();
                     (format!("pgbench {:.0} tx/s", p.throughput), Some(o.throughput / p.throughput))
+                }
+                "triage_page" | "agenda_page" if twin(o).is_some() => {
+                    let t = twin(o).unwrap();
+                    (format!("{} {:.3} ms CPU/req", t.scenario, cpu_per_op(t) * 1000.0), Some(cpu_per_op(o) / cpu_per_op(t)))
                 }
                 "login" if argon2.is_some() => {
                     let a = argon2.unwrap();
@@ -1219,7 +1415,15 @@ fn report(files: Vec<PathBuf>, markdown: Option<PathBuf>) -> anyhow::Result<()> 
                     }
                     targets.push((format!("p99 < 20 ms at {}", o.connections), o.latency.p99_ms < 20.0 && o.connections >= 32));
                 }
-                "list" | "agenda" => targets.push(("p99 < 30 ms".into(), o.latency.p99_ms < 30.0)),
+                "list" | "agenda" | "triage" => targets.push(("p99 < 30 ms".into(), o.latency.p99_ms < 30.0)),
+                "triage_page" | "agenda_page" => {
+                    if let Some(r) = ratio {
+                        targets.push((format!("CPU/req ≤ 1.5 × JSON (× {r:.2})"), r <= 1.5));
+                    }
+                    if o.connections <= 8 {
+                        targets.push(("p99 < 30 ms at 8".into(), o.latency.p99_ms < 30.0));
+                    }
+                }
                 "create_submit" if o.backend == "postgresql" => targets.push(("≥ 1,000 pairs/s".into(), o.throughput >= 1000.0)),
                 "storm" => {
                     if let Some(q) = o.quiet_p99_ms {
