@@ -6,7 +6,9 @@
 //!   archiving, or `pg_dump`): on PostgreSQL the command copies the attachments and the
 //!   manifest, and says so.
 //! - The attachments are copied after the database: a file is written before its row, so every
-//!   attachment the copied database names is on disk by then.
+//!   attachment the copied database names is in the store by then. They are read through the
+//!   store (files or a bucket) and written into the backup as files; a restore puts them into
+//!   the configured store.
 //! - `manifest.json` lists every file with its size and SHA-256, the chain head of the audit
 //!   trail and the number of requests; `restore` checks every file against it.
 //!
@@ -18,6 +20,7 @@ use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::attachments::Store;
 use crate::config::Settings;
 use crate::db::{self, Backend, Db};
 
@@ -88,17 +91,13 @@ pub async fn backup(settings: &Settings, db: &Db, dir: &Path) -> anyhow::Result<
     if sqlite {
         files.push(entry(dir, DATABASE_FILE)?);
     }
-    let source = settings.attachments_dir();
-    if source.exists() {
-        let mut names: Vec<String> = std::fs::read_dir(&source)?
-            .filter_map(|e| e.ok()?.file_name().into_string().ok())
-            .filter(|name| !name.ends_with(".partial"))
-            .collect();
-        names.sort();
-        for name in names {
-            std::fs::copy(source.join(&name), dir.join("attachments").join(&name))?;
-            files.push(entry(dir, &format!("attachments/{name}"))?);
-        }
+    let store = Store::from_settings(settings)?;
+    for name in store.ids().await? {
+        let Some(sealed) = store.read_sealed(&name).await? else {
+            continue;
+        };
+        std::fs::write(dir.join("attachments").join(&name), sealed)?;
+        files.push(entry(dir, &format!("attachments/{name}"))?);
     }
     let manifest = Manifest {
         format: FORMAT.to_owned(),
@@ -117,7 +116,7 @@ pub async fn backup(settings: &Settings, db: &Db, dir: &Path) -> anyhow::Result<
 
 /// Restores a backup into the configured data directory, which must hold no database and no
 /// attachments yet; every file is checked against the manifest first.
-pub fn restore(settings: &Settings, dir: &Path) -> anyhow::Result<Manifest> {
+pub async fn restore(settings: &Settings, dir: &Path) -> anyhow::Result<Manifest> {
     let manifest: Manifest = serde_json::from_str(
         &std::fs::read_to_string(dir.join("manifest.json"))
             .with_context(|| format!("{} holds no manifest.json", dir.display()))?,
@@ -134,12 +133,9 @@ pub fn restore(settings: &Settings, dir: &Path) -> anyhow::Result<Manifest> {
             );
         }
     }
-    let attachments = settings.attachments_dir();
-    if !empty_or_absent(&attachments)? {
-        bail!(
-            "{} is not empty: restore into an empty data directory",
-            attachments.display()
-        );
+    let store = Store::from_settings(settings)?;
+    if !store.ids().await?.is_empty() {
+        bail!("{store:?} is not empty: restore into an empty data directory");
     }
     let url = settings.database_url();
     let database: Option<PathBuf> = match Backend::of_url(&url) {
@@ -158,12 +154,17 @@ pub fn restore(settings: &Settings, dir: &Path) -> anyhow::Result<Manifest> {
         }
         Backend::Postgresql => None,
     };
-    std::fs::create_dir_all(&attachments)?;
+    if let Store::Filesystem(attachments) = &store {
+        std::fs::create_dir_all(attachments)?;
+    }
     for file in &manifest.files {
         if let Some(name) = file.path.strip_prefix("attachments/") {
-            std::fs::copy(dir.join(&file.path), attachments.join(name))?;
+            store
+                .replace_sealed(name, std::fs::read(dir.join(&file.path))?)
+                .await?;
         }
     }
+    store.sync();
     if let Some(path) = database {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)?;

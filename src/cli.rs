@@ -1,4 +1,5 @@
-//! The command line: `serve`, `worker`, `migrate`, `users add`, `audit verify`, `openapi`.
+//! The command line: `serve`, `worker`, `migrate`, `users add`, `audit verify`, `audit
+//! checkpoint`, `backup`, `restore`, `keys rotate`, `openapi`.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -60,8 +61,22 @@ pub enum Command {
     /// Restores a backup into the configured, empty data directory (every file checked
     /// against the manifest first).
     Restore { dir: PathBuf },
+    /// Manages the data key.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Prints the OpenAPI document.
     Openapi,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Re-seals every attachment, second-factor secret and queued e-mail link under
+    /// `storage.encryption_key`, while the service runs (the old key stays in
+    /// `storage.previous_encryption_keys` until this reports nothing left under it). Safe to
+    /// run again after a crash: it goes on where it stopped.
+    Rotate,
 }
 
 #[derive(Debug, Subcommand)]
@@ -165,13 +180,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Restore { dir } => {
-            let manifest = crate::backup::restore(&settings, &dir)?;
+            let manifest = crate::backup::restore(&settings, &dir).await?;
             println!(
                 "restored {} files ({} requests, audit chain at row {}) into {}",
                 manifest.files.len(),
                 manifest.requests,
                 manifest.audit_head.0,
                 settings.storage.dir.display()
+            );
+            Ok(())
+        }
+        Command::Keys {
+            command: KeysCommand::Rotate,
+        } => {
+            let db = startup::prepare_database(&settings).await?;
+            let key = std::sync::Arc::new(settings.data_key()?);
+            let store = crate::attachments::Store::from_settings(&settings)?;
+            let key_id = key.current_id();
+            let report =
+                crate::key_rotation::rotate(&db, &key, &store, &mut std::io::stdout()).await?;
+            println!("{}", report.describe(&key_id));
+            println!(
+                "everything is sealed under key {key_id}: the previous keys can leave \
+                 storage.previous_encryption_keys"
             );
             Ok(())
         }

@@ -84,9 +84,27 @@ pub struct DatabaseSettings {
     pub sqlite_busy_timeout_ms: u64,
 }
 
+/// Where attachments are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageBackend {
+    /// Files under `<storage.dir>/attachments`.
+    Filesystem,
+    /// Objects in an S3-compatible bucket.
+    S3,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct StorageSettings {
     pub dir: PathBuf,
+    /// `filesystem` or `s3`.
+    pub backend: StorageBackend,
+    /// The bucket, with `backend = "s3"`.
+    pub s3_bucket: String,
+    /// Empty for AWS itself; the URL of another S3-compatible store (MinIO, Ceph, Garage…).
+    pub s3_endpoint: String,
+    /// Empty: `AWS_REGION` or AWS's default.
+    pub s3_region: String,
     /// Largest attachment accepted (413 beyond).
     pub max_attachment_bytes: u64,
     /// Largest total of a request's attachments (413 beyond).
@@ -94,6 +112,10 @@ pub struct StorageSettings {
     /// AES-256-GCM key sealing attachments and TOTP secrets at rest (base64 of 32 bytes).
     /// Required in production; elsewhere generated once into `<dir>/encryption_key`.
     pub encryption_key: SecretString,
+    /// Keys being retired: what they sealed still opens, until `consilium keys rotate` has
+    /// re-sealed it under `encryption_key`.
+    #[serde(default)]
+    pub previous_encryption_keys: Vec<SecretString>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -194,7 +216,13 @@ impl Settings {
 
     /// The key sealing data at rest.
     pub fn data_key(&self) -> anyhow::Result<DataKey> {
-        DataKey::from_base64(self.storage.encryption_key.expose_secret())
+        let previous: Vec<&str> = self
+            .storage
+            .previous_encryption_keys
+            .iter()
+            .map(|key| key.expose_secret())
+            .collect();
+        DataKey::with_previous(self.storage.encryption_key.expose_secret(), &previous)
     }
 
     /// Whether `role` must sign in with a second factor.

@@ -108,6 +108,7 @@ impl Application {
             center_zone: Default::default(),
             metrics: Arc::new(crate::metrics::Metrics::new()),
             data_key: Arc::new(settings.data_key()?),
+            attachments: crate::attachments::Store::from_settings(&settings)?,
             jwt: Arc::new(JwtKeys::new(
                 settings.auth.jwt_secret.expose_secret().as_bytes(),
                 Some(settings.auth.jwt_previous_secret.expose_secret().as_bytes()),

@@ -18,6 +18,8 @@ pub struct AppState {
     pub throttle: Arc<LoginThrottle>,
     /// Seals attachments and TOTP secrets at rest.
     pub data_key: Arc<DataKey>,
+    /// Where the sealed attachments are kept.
+    pub attachments: crate::attachments::Store,
     pub metrics: Arc<crate::metrics::Metrics>,
     /// The center's time zone, read once: the network is written at start-up and changes only
     /// with a restart (every page shows its dates in it).

@@ -517,9 +517,10 @@ pub async fn upload_attachment(
             .max_request_attachments_bytes
             .saturating_sub(already),
     };
-    let dir = state.settings.attachments_dir();
     let attachment_id = db::new_id();
-    let received = attachments::receive(payload, limits, &state.data_key, &dir, &attachment_id)
+    let received = state
+        .attachments
+        .receive(payload, limits, &state.data_key, &attachment_id)
         .await?
         .ok_or_else(|| AppError::invalid("file", "is required (multipart field `file`)"))?;
     let row = db::attachments::AttachmentRow {
@@ -548,7 +549,7 @@ pub async fn upload_attachment(
         })
         .await;
     if let Err(error) = result {
-        attachments::remove(&dir, &attachment_id);
+        state.attachments.remove(&attachment_id).await;
         return Err(error);
     }
     Ok(AttachmentView::from(row))
@@ -590,12 +591,10 @@ pub async fn download_attachment(
         },
     )
     .await?;
-    let bytes = attachments::read(
-        &state.data_key,
-        &state.settings.attachments_dir(),
-        &attachment.id,
-    )
-    .await?;
+    let bytes = state
+        .attachments
+        .read(&state.data_key, &attachment.id)
+        .await?;
     Ok(AttachmentFile {
         filename: attachment.filename,
         content_type: attachment.content_type,

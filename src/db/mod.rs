@@ -13,6 +13,7 @@ pub mod opinions;
 pub mod outbox;
 pub mod requests;
 pub mod schema;
+pub mod sealed;
 pub mod sql_types;
 pub mod throttle;
 pub mod tokens;

@@ -2,15 +2,14 @@
 //! empty data directory: the service starts on it, the audit chain verifies, every request
 //! committed before the backup is there, and every attachment downloads whole.
 
-use std::process::{Command, Output};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use consilium::startup::Application;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use sha2::Digest;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{consilium, spawn_app, succeeded};
 use crate::on_both_backends;
 use crate::support::api::Api;
 use crate::support::backend::Backend;
@@ -18,35 +17,6 @@ use crate::support::cast::rpps;
 use crate::support::forms::request_form;
 
 on_both_backends!(a_backup_taken_under_writes_restores_whole);
-
-/// The binary with the settings of `app`, except the data directory and database given.
-fn consilium(app: &TestApp, storage: &std::path::Path, database_url: &str) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_consilium"));
-    command
-        .env("CONSILIUM_ENV", "test")
-        .env("CONSILIUM__STORAGE__DIR", storage)
-        .env("CONSILIUM__DATABASE__URL", database_url)
-        .env(
-            "CONSILIUM__STORAGE__ENCRYPTION_KEY",
-            app.settings.storage.encryption_key.expose_secret(),
-        )
-        .env(
-            "CONSILIUM__AUTH__JWT_SECRET",
-            app.settings.auth.jwt_secret.expose_secret(),
-        )
-        .env("RUST_LOG", "warn");
-    command
-}
-
-fn succeeded(output: &Output, what: &str) -> String {
-    let out = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "{what}: {out}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    out
-}
 
 async fn a_backup_taken_under_writes_restores_whole(backend: Backend) {
     let app = spawn_app(backend.clone()).await;

@@ -12,7 +12,7 @@ use consilium::config::{EmailTransport, Environment, Settings};
 use consilium::db::Db;
 use consilium::outbox::Worker;
 use consilium::startup::{self, Application};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
 use crate::support::api::Api;
@@ -255,4 +255,34 @@ impl Stage for TestApp {
             pair["access_token"].as_str().unwrap().to_owned()
         }
     }
+}
+
+/// The binary with the settings of `app`, except the data directory and database given.
+pub fn consilium(app: &TestApp, storage: &Path, database_url: &str) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_consilium"));
+    command
+        .env("CONSILIUM_ENV", "test")
+        .env("CONSILIUM__STORAGE__DIR", storage)
+        .env("CONSILIUM__DATABASE__URL", database_url)
+        .env(
+            "CONSILIUM__STORAGE__ENCRYPTION_KEY",
+            app.settings.storage.encryption_key.expose_secret(),
+        )
+        .env(
+            "CONSILIUM__AUTH__JWT_SECRET",
+            app.settings.auth.jwt_secret.expose_secret(),
+        )
+        .env("RUST_LOG", "warn");
+    command
+}
+
+/// The standard output of a command that must have succeeded.
+pub fn succeeded(output: &std::process::Output, what: &str) -> String {
+    let out = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{what}: {out}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    out
 }

@@ -11,6 +11,7 @@ mod browser;
 mod cli;
 mod coordination;
 mod http;
+mod key_rotation;
 mod mfa;
 mod openapi;
 mod outbox;

@@ -15,6 +15,7 @@ mod rig;
 mod crash;
 mod hostile_load;
 mod instances;
+mod object_storage;
 mod shutdown;
 mod smtp_outage;
 mod zz_database_outage;

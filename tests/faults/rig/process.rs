@@ -25,6 +25,8 @@ pub struct Deployment {
     pub db: TestDb,
     pub dir: tempfile::TempDir,
     settings: Vec<(String, String)>,
+    /// Other environment variables of the processes (the object store's credentials).
+    environment: Vec<(String, String)>,
     /// The last TOTP step used per account, so sign-ins never replay a code.
     pub totp: TotpSteps,
     spawned: Mutex<usize>,
@@ -63,6 +65,7 @@ impl Deployment {
             db,
             dir,
             settings,
+            environment: Vec::new(),
             totp: TotpSteps::default(),
             spawned: Mutex::new(0),
         }
@@ -72,6 +75,12 @@ impl Deployment {
     pub fn set(&mut self, key: &str, value: impl ToString) {
         self.settings.retain(|(k, _)| k != key);
         self.settings.push((key.to_owned(), value.to_string()));
+    }
+
+    /// Sets the environment variable `name` for the processes started from now on.
+    pub fn set_env(&mut self, name: &str, value: impl ToString) {
+        self.environment.retain(|(k, _)| k != name);
+        self.environment.push((name.to_owned(), value.to_string()));
     }
 
     fn command(&self, args: &[&str], port: Option<u16>, log: &PathBuf) -> Command {
@@ -100,6 +109,9 @@ impl Deployment {
             );
         for (key, value) in &self.settings {
             command.env(format!("CONSILIUM__{key}"), value);
+        }
+        for (name, value) in &self.environment {
+            command.env(name, value);
         }
         let file = std::fs::File::create(log).unwrap();
         command.stdout(file.try_clone().unwrap()).stderr(file);
