@@ -106,6 +106,7 @@ impl Application {
         let state = web::Data::new(AppState {
             db: db.clone(),
             center_zone: Default::default(),
+            staffs: Default::default(),
             metrics: Arc::new(crate::metrics::Metrics::new()),
             data_key: Arc::new(settings.data_key()?),
             attachments: crate::attachments::Store::from_settings(&settings)?,

@@ -24,6 +24,9 @@ pub struct AppState {
     /// The center's time zone, read once: the network is written at start-up and changes only
     /// with a restart (every page shows its dates in it).
     pub center_zone: Arc<std::sync::OnceLock<String>>,
+    /// The network's staffs, read once for the same reason (the triage and meetings screens
+    /// list them on every page).
+    pub staffs: Arc<std::sync::OnceLock<Arc<Vec<crate::app::network::Staff>>>>,
 }
 
 impl AppState {

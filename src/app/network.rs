@@ -1,6 +1,8 @@
 //! The network as its users read it: the sites (the nearest to a département first), the
 //! staffs with their rules, and the experts who sit in each staff.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -60,7 +62,7 @@ pub async fn sites(state: &AppState, departement: Option<&str>) -> Result<Vec<Si
     Ok(sites)
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Staff {
     pub code: String,
     pub name: String,
@@ -81,25 +83,31 @@ pub struct Staff {
     pub quorum_specialties: i64,
 }
 
-/// The staffs with their recurrence, capacity, cut-off and topics.
-pub async fn staffs(state: &AppState) -> Result<Vec<Staff>, AppError> {
+/// The staffs with their recurrence, capacity, cut-off and topics: read once per process (the
+/// network is written at start-up and changes only with a restart).
+pub async fn staffs(state: &AppState) -> Result<Arc<Vec<Staff>>, AppError> {
+    if let Some(staffs) = state.staffs.get() {
+        return Ok(staffs.clone());
+    }
     let rows = state.db.run(db::network::staffs_with_zone).await?;
-    Ok(rows
-        .into_iter()
-        .map(|(row, time_zone)| Staff {
-            topics: serde_json::from_str(&row.topics).unwrap_or_default(),
-            code: row.code,
-            name: row.name,
-            rrule: row.rrule,
-            dtstart: row.dtstart,
-            start_time: row.start_time,
-            time_zone,
-            duration_minutes: row.duration_minutes,
-            capacity: row.capacity,
-            cutoff_minutes: row.cutoff_minutes,
-            quorum_specialties: row.quorum_specialties,
-        })
-        .collect())
+    let staffs = Arc::new(
+        rows.into_iter()
+            .map(|(row, time_zone)| Staff {
+                topics: serde_json::from_str(&row.topics).unwrap_or_default(),
+                code: row.code,
+                name: row.name,
+                rrule: row.rrule,
+                dtstart: row.dtstart,
+                start_time: row.start_time,
+                time_zone,
+                duration_minutes: row.duration_minutes,
+                capacity: row.capacity,
+                cutoff_minutes: row.cutoff_minutes,
+                quorum_specialties: row.quorum_specialties,
+            })
+            .collect(),
+    );
+    Ok(state.staffs.get_or_init(|| staffs).clone())
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -165,7 +173,7 @@ pub struct StaffAhead {
 /// and the request form show.
 pub async fn staffs_ahead(state: &AppState) -> Result<Vec<StaffAhead>, AppError> {
     let mut ahead = Vec::new();
-    for staff in staffs(state).await? {
+    for staff in staffs(state).await?.iter().cloned() {
         let now = chrono::Utc::now();
         let cutoff = chrono::Duration::minutes(staff.cutoff_minutes);
         let next_meeting = super::meetings::of_staff(state, &staff.code, None, None)

@@ -26,11 +26,14 @@ pub fn insert(conn: &mut DbConnection, row: &WebSessionRow) -> DbResult<()> {
 }
 
 pub fn find(conn: &mut DbConnection, id_hash: &str) -> DbResult<Option<WebSessionRow>> {
+    // By its key, without `.first()`'s bound `LIMIT ?`: with it, a profile showed SQLite
+    // preparing the statement again (sqlite3Reprepare) on every page view.
     Ok(web_sessions::table
         .find(id_hash)
         .select(WebSessionRow::as_select())
-        .first(conn)
-        .optional()?)
+        .load(conn)?
+        .into_iter()
+        .next())
 }
 
 /// Marks the session seen at `now`.

@@ -18,6 +18,10 @@ const API_MESSAGES: &str = "api_messages";
 
 pub struct Catalogue {
     entries: HashMap<String, String>,
+    /// `date.weekday_1` … `date.weekday_7` (Monday first) and `date.month_1` … `date.month_12`,
+    /// looked up once: every date of every page names them.
+    weekdays: Vec<String>,
+    months: Vec<String>,
 }
 
 fn flatten(prefix: &str, value: &toml::Value, into: &mut HashMap<String, String>) {
@@ -46,7 +50,20 @@ impl Catalogue {
         let value: toml::Value = toml::from_str(source).expect("a message catalogue parses");
         let mut entries = HashMap::new();
         flatten("", &value, &mut entries);
-        Catalogue { entries }
+        let names = |prefix: &str, count: u32| -> Vec<String> {
+            (1..=count)
+                .map(|n| {
+                    let key = format!("{prefix}_{n}");
+                    entries.get(&key).cloned().unwrap_or(key)
+                })
+                .collect()
+        };
+        let (weekdays, months) = (names("date.weekday", 7), names("date.month", 12));
+        Catalogue {
+            entries,
+            weekdays,
+            months,
+        }
     }
 
     /// The keys, without the API's messages.
@@ -103,11 +120,34 @@ pub fn text(language: Language, key: &str, args: &[(&str, String)]) -> String {
     fill(template, args)
 }
 
+/// `template` with each `{name}` of `args` replaced (one pass; an unknown `{…}` stays).
 fn fill(template: &str, args: &[(&str, String)]) -> String {
-    let mut out = template.to_owned();
-    for (name, value) in args {
-        out = out.replace(&format!("{{{name}}}"), value);
+    if args.is_empty() {
+        return template.to_owned();
     }
+    let mut out = String::with_capacity(template.len() + 16);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let value = after.find('}').and_then(|close| {
+            let name = &after[..close];
+            args.iter()
+                .find(|(arg, _)| *arg == name)
+                .map(|(_, value)| (value, close))
+        });
+        match value {
+            Some((value, close)) => {
+                out.push_str(value);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
     out
 }
 
@@ -205,23 +245,17 @@ pub fn parse_language(value: &str) -> Option<Language> {
 /// "mercredi 9 décembre 2026" / "Wednesday 9 December 2026", in `zone`.
 pub fn day(language: Language, at: DateTime<Utc>, zone: chrono_tz::Tz) -> String {
     let local = at.with_timezone(&zone);
+    let names = catalogue(language);
     text(
         language,
         "date.day",
         &[
             (
                 "weekday",
-                text(
-                    language,
-                    &format!("date.weekday_{}", local.weekday().number_from_monday()),
-                    &[],
-                ),
+                names.weekdays[local.weekday().num_days_from_monday() as usize].clone(),
             ),
             ("day", local.day().to_string()),
-            (
-                "month",
-                text(language, &format!("date.month_{}", local.month()), &[]),
-            ),
+            ("month", names.months[local.month0() as usize].clone()),
             ("year", local.year().to_string()),
         ],
     )
@@ -261,6 +295,31 @@ pub fn choices<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders_are_filled_in_one_pass() {
+        let args = [("n", "3".to_owned()), ("name", "{n}".to_owned())];
+        assert_eq!(
+            fill("{n} of {name}, {other} {", &args),
+            "3 of {n}, {other} {"
+        );
+        assert_eq!(fill("{{n}}", &args), "{3}");
+        assert_eq!(fill("no braces", &args), "no braces");
+        assert_eq!(fill("{n}", &[]), "{n}");
+    }
+
+    #[test]
+    fn dates_name_their_weekday_and_month() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-09T13:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let paris = chrono_tz::Europe::Paris;
+        assert_eq!(
+            day_and_time(Language::Fr, at, paris),
+            "mercredi 9 décembre 2026 à 14:00"
+        );
+        assert_eq!(day(Language::En, at, paris), "Wednesday 9 December 2026");
+    }
 
     #[test]
     fn both_catalogues_hold_the_same_keys() {

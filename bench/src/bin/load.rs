@@ -833,7 +833,21 @@ struct Group {
 }
 
 /// Runs connection groups together; answers one recorder per group (merged).
+/// Waits (at most 60 s) until the server is idle: the background work the previous scenario
+/// left (sealing its audit rows, above all) is done, so each scenario's CPU is its own.
+async fn settle(server_pid: u32) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let before = process_cpu(server_pid);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        if process_cpu(server_pid) - before < 0.03 || Instant::now() > deadline {
+            return;
+        }
+    }
+}
+
 async fn drive(ctx: &Ctx, groups: Vec<Group>, warmup: f64, duration: f64, server_pid: u32, out: &mut Outcome) -> Vec<(HashMap<&'static str, Histogram<u64>>, u64, Vec<String>)> {
+    settle(server_pid).await;
     let start = Instant::now();
     let measure_from = start + Duration::from_secs_f64(warmup);
     let end = measure_from + Duration::from_secs_f64(duration);

@@ -17,5 +17,5 @@ pub async fn list_staffs(
     state: web::Data<AppState>,
     _user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(app::network::staffs(&state).await?))
+    Ok(HttpResponse::Ok().json(&*app::network::staffs(&state).await?))
 }

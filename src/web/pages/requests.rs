@@ -491,9 +491,9 @@ pub(super) async fn request_page(
         Some(code) => app::network::staffs(&web.state)
             .await
             .or_page(web)?
-            .into_iter()
+            .iter()
             .find(|s| &s.code == code)
-            .map(|s| s.name),
+            .map(|s| s.name.clone()),
         None => None,
     };
     let decide = if actor.has_role(Role::Coordinator) {
