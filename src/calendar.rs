@@ -56,6 +56,7 @@ pub fn top_up(conn: &mut DbConnection, now: DateTime<Utc>) -> anyhow::Result<usi
                         quorum_met: None,
                         held_at: None,
                         created_at: db::now(),
+                        sequence: 0,
                     },
                 )?;
                 created += 1;

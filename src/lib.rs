@@ -23,6 +23,7 @@ pub mod db;
 pub mod domain;
 pub mod email;
 pub mod http;
+pub mod ics;
 pub mod key_rotation;
 pub mod metrics;
 pub mod network;

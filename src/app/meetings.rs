@@ -505,6 +505,7 @@ pub async fn create(
                 quorum_met: None,
                 held_at: None,
                 created_at: db::now(),
+                sequence: 0,
             };
             db::meetings::insert(conn, &meeting)?;
             audit::record(

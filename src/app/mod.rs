@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod calendars;
 pub mod context;
 pub mod error;
 pub mod idempotency;

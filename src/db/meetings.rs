@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::DbResult;
 use crate::domain::ids::UserId;
 use crate::domain::meeting::MeetingStatus;
-use crate::domain::request_status;
+use crate::domain::request_status::{self, RequestStatus};
 
 use super::DbConnection;
 use super::schema::{meetings, requests, staff_experts};
@@ -26,6 +26,8 @@ pub struct MeetingRow {
     pub quorum_met: Option<bool>,
     pub held_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    /// The iCalendar SEQUENCE of its event: grows when it moves or is cancelled.
+    pub sequence: i64,
 }
 
 pub fn insert(conn: &mut DbConnection, meeting: &MeetingRow) -> DbResult<()> {
@@ -239,10 +241,60 @@ pub struct MeetingChanges {
     pub status: Option<MeetingStatus>,
 }
 
+/// Applies the changes; a new start or status also moves the event's SEQUENCE on, so that
+/// calendars replace the event they hold.
 pub fn update(conn: &mut DbConnection, id: &str, changes: &MeetingChanges) -> DbResult<usize> {
+    let bump = i64::from(changes.starts_at.is_some() || changes.status.is_some());
     Ok(diesel::update(meetings::table.find(id))
-        .set(changes)
+        .set((changes, meetings::sequence.eq(meetings::sequence + bump)))
         .execute(conn)?)
+}
+
+/// The meetings (any status) of a requester's requests, proposed or scheduled, starting at or
+/// after `from`, each with the references of those requests.
+pub fn of_requester(
+    conn: &mut DbConnection,
+    requester_id: &str,
+    from: NaiveDateTime,
+) -> DbResult<Vec<(MeetingRow, Vec<String>)>> {
+    let linked: Vec<(Option<String>, Option<String>, RequestStatus, String)> = requests::table
+        .filter(requests::requester_id.eq(requester_id))
+        .filter(
+            requests::meeting_id
+                .is_not_null()
+                .or(requests::proposed_meeting_id.is_not_null()),
+        )
+        .select((
+            requests::meeting_id,
+            requests::proposed_meeting_id,
+            requests::status,
+            requests::reference,
+        ))
+        .load(conn)?;
+    let mut references: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for (meeting, proposed, status, reference) in linked {
+        let meeting = match (meeting, proposed) {
+            (Some(meeting), _) if request_status::BOOKED.contains(&status) => Some(meeting),
+            (_, Some(proposed)) if request_status::AWAITING_TRIAGE.contains(&status) => {
+                Some(proposed)
+            }
+            _ => None,
+        };
+        if let Some(meeting) = meeting {
+            references.entry(meeting).or_default().push(reference);
+        }
+    }
+    let ids: Vec<String> = references.keys().cloned().collect();
+    let mut rows: Vec<(MeetingRow, Vec<String>)> = by_ids(conn, &ids)?
+        .into_iter()
+        .filter(|m| m.starts_at >= from)
+        .map(|m| {
+            let refs = references.remove(&m.id).unwrap_or_default();
+            (m, refs)
+        })
+        .collect();
+    rows.sort_by(|a, b| (a.0.starts_at, &a.0.id).cmp(&(b.0.starts_at, &b.0.id)));
+    Ok(rows)
 }
 
 /// Records that a planned meeting was held; zero rows if it was not planned any more.

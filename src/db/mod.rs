@@ -3,6 +3,7 @@
 
 pub mod attachments;
 pub mod audit;
+pub mod calendar_feeds;
 pub mod error;
 pub mod idempotency;
 pub mod meetings;

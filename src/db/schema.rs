@@ -191,6 +191,15 @@ diesel::table! {
         quorum_met -> Nullable<Bool>,
         held_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        sequence -> BigInt,
+    }
+}
+
+diesel::table! {
+    calendar_feeds (user_id) {
+        user_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -307,8 +316,10 @@ diesel::table! {
 }
 
 diesel::joinable!(web_sessions -> users (user_id));
+diesel::joinable!(calendar_feeds -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    calendar_feeds,
     centers,
     sites,
     user_roles,

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod calendars;
 pub mod health;
 pub mod me;
 pub mod meetings;
@@ -20,6 +21,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
         .service(metrics::metrics)
+        .service(calendars::feed::calendar_feed)
         .service(
             scope("/api/v1")
                 .configure(auth::configure)
@@ -27,6 +29,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(mfa::configure)
                 .service(sites::list_sites)
                 .configure(staffs::configure)
+                .configure(calendars::configure)
                 .configure(requests::configure)
                 .configure(meetings::configure)
                 .configure(admin::configure),

@@ -39,6 +39,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/me/mfa/totp", web::post().to(account::enrol))
         .route("/me/mfa/totp/confirm", web::post().to(account::confirm))
         .route("/me/mfa/totp/remove", web::post().to(account::remove))
+        .route("/me/calendar-feed", web::post().to(account::create_feed))
+        .route(
+            "/me/calendar-feed/remove",
+            web::post().to(account::remove_feed),
+        )
         .route("/requests", web::get().to(requests::list))
         .route("/requests", web::post().to(requests::create))
         .route("/requests/new", web::get().to(requests::new_page))

@@ -189,6 +189,13 @@ async fn tour(app: &TestApp, mut page: Page) {
         page.text().await
     );
     page.check("account, in English").await;
+    page.click("form[action='/me/calendar-feed'] button").await;
+    let shown = page.find("#feed-url").await.attr("value").await.unwrap();
+    assert!(
+        shown.as_deref().is_some_and(|url| url.ends_with(".ics")),
+        "{shown:?}"
+    );
+    page.check("account, a calendar feed made").await;
     page.goto("/no/such/page").await;
     assert!(page.text().await.contains("Page not found"));
     page.check("not found, in English").await;

@@ -8,6 +8,7 @@ mod helpers;
 mod accounts;
 mod backup;
 mod browser;
+mod calendars;
 mod cli;
 mod coordination;
 mod http;

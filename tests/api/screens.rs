@@ -18,6 +18,7 @@ on_both_backends!(
     unknown_pages_are_pages_and_the_api_keeps_problems,
     a_reset_a_disabling_or_a_role_change_ends_the_sessions,
     on_https_the_cookie_is_secure_and_host_only,
+    the_account_page_gives_a_calendar_feed_shown_once_and_replaced_on_request,
 );
 
 async fn a_physician_asks_for_an_opinion_without_javascript(backend: Backend) {
@@ -543,4 +544,66 @@ async fn on_https_the_cookie_is_secure_and_host_only(backend: Backend) {
         home.header("strict-transport-security").is_some(),
         "browsers keep to https"
     );
+}
+
+/// The feed's address in the account page (shown once, as it is made).
+fn feed_url(html: &str) -> String {
+    let start = html
+        .find("id=\"feed-url\"")
+        .expect("the feed's address is shown");
+    let value = &html[start..];
+    let value = &value[value.find("value=\"").unwrap() + 7..];
+    value[..value.find('"').unwrap()].replace("&#x2f;", "/")
+}
+
+async fn the_account_page_gives_a_calendar_feed_shown_once_and_replaced_on_request(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let email = "feed.owner@chu.fr";
+    app.register_and_login(email, &rpps(78)).await;
+    let mut browser = Browser::new(&app.api);
+    browser.sign_in(email, PASSWORD).await;
+    let account = browser.get("/account").await;
+    assert_eq!(account.status, 200);
+    assert!(account.text.contains("id=\"calendar\""), "{}", account.text);
+    assert!(
+        account.text.contains("You have no feed yet."),
+        "in the account's language"
+    );
+
+    let made = browser.post("/me/calendar-feed", &account, &[]).await;
+    assert_eq!(made.status, 200, "{}", made.text);
+    let url = feed_url(&made.text);
+    let base = app.settings.server.public_url.clone();
+    let path = url
+        .strip_prefix(&base)
+        .expect("an address of the service")
+        .to_owned();
+    let feed = app.api.get(&path, None).await;
+    assert_eq!(feed.status, 200);
+    assert!(feed.content_type().starts_with("text/calendar"));
+    let again = browser.get("/account").await;
+    assert!(
+        !again.text.contains(&path),
+        "shown once: only its hash is kept"
+    );
+    assert!(again.text.contains("Replace my feed address"));
+
+    // Replaced: the old address stops working; removed: the new one too.
+    let replaced = browser.post("/me/calendar-feed", &again, &[]).await;
+    let new_path = feed_url(&replaced.text)
+        .strip_prefix(&base)
+        .unwrap()
+        .to_owned();
+    assert_eq!(app.api.get(&path, None).await.status, 404);
+    assert_eq!(app.api.get(&new_path, None).await.status, 200);
+    let removed = browser
+        .post("/me/calendar-feed/remove", &replaced, &[])
+        .await;
+    assert_eq!(removed.status, 303);
+    assert_eq!(location(&removed), "/account?done=feed_removed#calendar");
+    assert_eq!(app.api.get(&new_path, None).await.status, 404);
+    let done = browser.get("/account?done=feed_removed").await;
+    assert!(done.text.contains("Your calendar feed is removed"));
 }

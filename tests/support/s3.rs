@@ -1,5 +1,5 @@
 //! A real S3-compatible server on loopback for the attachments' object storage: the `moto`
-//! server from PyPI (`moto[server]`), which `.ci/run` installs into `target/moto-venv`. Found
+//! server from PyPI (`moto[server]`), which `.ci/run` installs into `target/test-venv`. Found
 //! through `MOTO_SERVER`, that virtual environment, or `PATH`; without it the S3 runs are
 //! skipped with a warning, which `.ci/run` refuses.
 
@@ -21,7 +21,7 @@ fn binary() -> Option<PathBuf> {
         .into_iter()
         .chain([PathBuf::from(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/target/moto-venv/bin/moto_server"
+            "/target/test-venv/bin/moto_server"
         ))])
         .chain(
             std::env::var_os("PATH")
@@ -36,7 +36,7 @@ fn binary() -> Option<PathBuf> {
         }
     }
     eprintln!(
-        "moto_server not found (python3 -m venv target/moto-venv && target/moto-venv/bin/pip \
+        "moto_server not found (python3 -m venv target/test-venv && target/test-venv/bin/pip \
          install 'moto[server]'): S3 run skipped"
     );
     None

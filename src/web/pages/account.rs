@@ -25,6 +25,8 @@ struct AccountState {
     errors: Vec<FieldError>,
     enrolment: Option<serde_json::Value>,
     recovery_codes: Option<Vec<String>>,
+    /// A calendar feed's address, shown once, when it is made.
+    feed_url: Option<String>,
 }
 
 fn qr_svg(uri: &str) -> String {
@@ -47,14 +49,17 @@ fn enrolment(secret: &str, otpauth_uri: &str) -> serde_json::Value {
     serde_json::json!({"secret": secret, "qr_svg": qr_svg(otpauth_uri)})
 }
 
-fn render(
+async fn render(
     web: &Web,
     actor: &Actor,
     state: AccountState,
     status: StatusCode,
 ) -> Result<HttpResponse, WebError> {
     let errors = FormErrors::new(web.lang(), &state.errors);
-    let known = ["language", "password", "mfa_removed"];
+    let feed_since = app::calendars::feed_since(&web.state, actor)
+        .await
+        .or_page(web)?;
+    let known = ["language", "password", "mfa_removed", "feed_removed"];
     let done = state.done.filter(|d| known.contains(&d.as_str()));
     web.page("account.html")
         .with("profile", &actor.profile)
@@ -69,6 +74,8 @@ fn render(
         .with("languages", languages())
         .with("enrolment", state.enrolment)
         .with("recovery_codes", state.recovery_codes)
+        .with("feed_url", state.feed_url)
+        .with("feed_since", feed_since.map(|at| at.to_rfc3339()))
         .status(status)
         .render()
 }
@@ -85,6 +92,7 @@ pub async fn page(web: Web, query: web::Query<DoneQuery>) -> Result<HttpResponse
         },
         StatusCode::OK,
     )
+    .await
 }
 
 /// `POST /me`: the language.
@@ -101,7 +109,8 @@ pub async fn language(web: Web, body: web::Bytes) -> Result<HttpResponse, WebErr
                 ..AccountState::default()
             },
             StatusCode::UNPROCESSABLE_ENTITY,
-        );
+        )
+        .await;
     };
     app::accounts::set_language(&web.state, actor, language)
         .await
@@ -133,6 +142,7 @@ pub async fn password(web: Web, body: web::Bytes) -> Result<HttpResponse, WebErr
                 },
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
+            .await
         }
     }
 }
@@ -153,6 +163,7 @@ pub async fn enrol(web: Web, body: web::Bytes) -> Result<HttpResponse, WebError>
         },
         StatusCode::OK,
     )
+    .await
 }
 
 /// `POST /me/mfa/totp/confirm`: the first code turns it on; the recovery codes are shown once.
@@ -175,6 +186,7 @@ pub async fn confirm(mut web: Web, body: web::Bytes) -> Result<HttpResponse, Web
                 },
                 StatusCode::OK,
             )
+            .await
         }
         Err(error) => {
             let errors = field_errors(error).or_page(&web)?;
@@ -199,6 +211,7 @@ pub async fn confirm(mut web: Web, body: web::Bytes) -> Result<HttpResponse, Web
                 },
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
+            .await
         }
     }
 }
@@ -220,6 +233,36 @@ pub async fn remove(web: Web, body: web::Bytes) -> Result<HttpResponse, WebError
                 },
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
+            .await
         }
     }
+}
+
+/// `POST /me/calendar-feed`: a new feed address, shown once (the previous one stops working).
+pub async fn create_feed(web: Web, body: web::Bytes) -> Result<HttpResponse, WebError> {
+    web.form(&body)?;
+    let actor = web.actor()?;
+    let url = app::calendars::create_feed(&web.state, actor)
+        .await
+        .or_page(&web)?;
+    render(
+        &web,
+        actor,
+        AccountState {
+            feed_url: Some(url),
+            ..AccountState::default()
+        },
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// `POST /me/calendar-feed/remove`: the feed address stops working.
+pub async fn remove_feed(web: Web, body: web::Bytes) -> Result<HttpResponse, WebError> {
+    web.form(&body)?;
+    let actor = web.actor()?;
+    app::calendars::remove_feed(&web.state, actor)
+        .await
+        .or_page(&web)?;
+    Ok(web.redirect("/account?done=feed_removed#calendar"))
 }

@@ -1,0 +1,2 @@
+DROP TABLE calendar_feeds;
+ALTER TABLE meetings DROP COLUMN sequence;
