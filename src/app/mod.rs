@@ -9,6 +9,7 @@ pub mod admin;
 pub mod calendars;
 pub mod context;
 pub mod error;
+pub mod exports;
 pub mod idempotency;
 pub mod input;
 pub mod meetings;

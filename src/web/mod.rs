@@ -76,6 +76,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/admin/audit", web::get().to(admin::audit))
         .route("/admin/outbox", web::get().to(admin::outbox))
         .route("/admin/outbox/{id}/requeue", web::post().to(admin::requeue))
+        .route("/admin/exports", web::get().to(admin::exports))
+        .route("/admin/export/sdm-mr.csv", web::get().to(admin::sdm_mr))
         .route("/meetings", web::get().to(meetings::list))
         .route("/meetings/{id}", web::get().to(meetings::show))
         .route("/meetings/{id}/held", web::post().to(meetings::held))

@@ -50,6 +50,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/admin_outbox.html"),
     ),
     (
+        "admin_exports.html",
+        include_str!("../../templates/admin_exports.html"),
+    ),
+    (
         "opinion_form.html",
         include_str!("../../templates/opinion_form.html"),
     ),

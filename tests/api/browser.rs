@@ -839,4 +839,18 @@ async fn week(app: &TestApp, mut page: Page, shots: bool) {
     .await;
     assert!(page.text().await.contains("remis en file"));
     page.check("admin, requeued").await;
+
+    // The national data set: a period forgotten is said in words, on the form.
+    page.click("a[href='/admin/exports']").await;
+    page.check("admin, exports").await;
+    page.fill("to", "2026-01-31").await;
+    page.click("form[action='/admin/export/sdm-mr.csv'] button")
+        .await;
+    assert!(
+        page.text().await.contains("obligatoire"),
+        "{}",
+        page.text().await
+    );
+    page.check("admin, exports, a period missing its first day")
+        .await;
 }

@@ -11,6 +11,7 @@ mod browser;
 mod calendars;
 mod cli;
 mod coordination;
+mod exports;
 mod http;
 mod key_rotation;
 mod mfa;

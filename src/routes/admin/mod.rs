@@ -1,6 +1,8 @@
-//! Administration: users and roles, the audit trail, the e-mail outbox.
+//! Administration: users and roles, the audit trail, the e-mail outbox, the national data
+//! set's export.
 
 pub mod audit;
+pub mod export_sdm_mr;
 pub mod outbox;
 pub mod users;
 
@@ -12,5 +14,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(users::update_user)
         .service(audit::list_audit)
         .service(outbox::list_outbox)
-        .service(outbox::requeue_message);
+        .service(outbox::requeue_message)
+        .service(export_sdm_mr::export_sdm_mr);
 }

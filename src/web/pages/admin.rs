@@ -1,6 +1,7 @@
 //! The admins' screens: `/admin/users` (roles granted and removed, accounts disabled and
 //! enabled again), `/admin/audit` (the trail with the API's filters) and `/admin/outbox`
-//! (messages without their bodies; a dead one queued again). Every list is paged by cursor.
+//! (messages without their bodies; a dead one queued again), `/admin/exports` (the national
+//! data set's file for a period). Every list is paged by cursor.
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
@@ -217,4 +218,75 @@ pub async fn requeue(
         .await
         .or_page(&web)?;
     Ok(web.redirect("/admin/outbox?status=dead&done=requeued"))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PeriodQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+fn exports_page(
+    web: &Web,
+    query: &PeriodQuery,
+    errors: &[crate::domain::FieldError],
+) -> Result<HttpResponse, WebError> {
+    let errors = super::FormErrors::new(web.lang(), errors);
+    let status = if errors.summary.is_empty() {
+        actix_web::http::StatusCode::OK
+    } else {
+        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let values: std::collections::BTreeMap<&str, Option<&str>> =
+        [("from", query.from.as_deref()), ("to", query.to.as_deref())].into();
+    web.page("admin_exports.html")
+        .with("section", "exports")
+        .with("values", values)
+        .with("errors", &errors.fields)
+        .with("summary", &errors.summary)
+        .status(status)
+        .render()
+}
+
+/// `GET /admin/exports`: the national data set's file, for a period.
+pub async fn exports(web: Web) -> Result<HttpResponse, WebError> {
+    let actor = web.actor()?;
+    actor
+        .require_any(&[Role::Admin])
+        .map_err(|e| web.error(e))?;
+    exports_page(
+        &web,
+        &PeriodQuery {
+            from: None,
+            to: None,
+        },
+        &[],
+    )
+}
+
+/// `GET /admin/export/sdm-mr.csv`: the file (the API's use case), or the form with its errors.
+pub async fn sdm_mr(web: Web, query: web::Query<PeriodQuery>) -> Result<HttpResponse, WebError> {
+    let actor = web.actor()?;
+    match app::exports::sdm_mr(
+        &web.state,
+        actor,
+        query.from.as_deref(),
+        query.to.as_deref(),
+    )
+    .await
+    {
+        Ok(csv) => Ok(HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .insert_header((
+                actix_web::http::header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"sdm-mr-{}-{}.csv\"",
+                    query.from.as_deref().unwrap_or_default(),
+                    query.to.as_deref().unwrap_or_default()
+                ),
+            ))
+            .body(csv)),
+        Err(AppError::Validation(errors)) => exports_page(&web, &query, &errors),
+        Err(error) => Err(web.error(error)),
+    }
 }
