@@ -2,6 +2,8 @@
 //! urgent first, each proposed meeting confirmed in one action from its row) and the decisions
 //! taken on a request's page (schedule, request information, reject).
 
+use std::collections::HashMap;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
@@ -11,9 +13,10 @@ use crate::app::pagination::PageRequest;
 use crate::app::triage::TriageQuery;
 use crate::app::{self, AppError};
 use crate::domain::ids::{MeetingId, RequestId};
-use crate::domain::request_form::Urgency;
+use crate::domain::request_form::{Topic, Urgency};
 use crate::domain::request_status::{AWAITING_TRIAGE, RequestStatus};
 use crate::web::context::{OrPage, Web, WebError, safe_next, urlencode};
+use crate::web::i18n;
 use crate::web::pages::field_errors;
 
 #[derive(Debug, Deserialize)]
@@ -49,7 +52,7 @@ pub async fn page(web: Web, query: web::Query<TriageParams>) -> Result<HttpRespo
     .await
     .or_page(&web)?;
     let staffs = app::network::staffs(&web.state).await.or_page(&web)?;
-    let staff_names: std::collections::HashMap<String, String> = staffs
+    let staff_names: HashMap<String, String> = staffs
         .iter()
         .map(|s| (s.code.clone(), s.name.clone()))
         .collect();
@@ -69,8 +72,47 @@ pub async fn page(web: Web, query: web::Query<TriageParams>) -> Result<HttpRespo
     } else {
         format!("/triage?{}", filters.join("&"))
     };
+    // The words of each proposed meeting and of each topic, once for the page (its 50 rows
+    // share a few meetings): what the rows would otherwise each look up and format.
+    let (lang, zone) = (
+        web.lang(),
+        web.chrome.zone.parse().unwrap_or(chrono_tz::Europe::Paris),
+    );
+    let mut proposed: HashMap<&str, (String, String)> = HashMap::new();
+    for meeting in page
+        .items
+        .iter()
+        .filter_map(|item| item.proposed_meeting.as_ref())
+    {
+        proposed.entry(meeting.id.as_str()).or_insert_with(|| {
+            let staff = staff_names
+                .get(&meeting.staff)
+                .cloned()
+                .unwrap_or_else(|| meeting.staff.clone());
+            let room = i18n::text(
+                lang,
+                "triage.room",
+                &[("count", (meeting.capacity - meeting.booked).to_string())],
+            );
+            (
+                i18n::day_and_time(lang, meeting.starts_at, zone),
+                format!("{staff} · {room}"),
+            )
+        });
+    }
+    let topics: HashMap<&str, String> = Topic::ALL
+        .iter()
+        .map(|t| {
+            (
+                t.as_str(),
+                i18n::text(lang, &format!("topic.{}", t.as_str()), &[]),
+            )
+        })
+        .collect();
     web.page("triage.html")
         .with("items", &page.items)
+        .with("proposed", &proposed)
+        .with("topics", &topics)
         .with("next_cursor", &page.next_cursor)
         .with("filters", filters.join("&"))
         .with("here", here)
@@ -95,7 +137,6 @@ pub async fn page(web: Web, query: web::Query<TriageParams>) -> Result<HttpRespo
                 .map(|s| (s.code.clone(), s.name.clone()))
                 .collect::<Vec<_>>(),
         )
-        .with("staff_names", staff_names)
         .with("done", query.done.as_deref().filter(|d| *d == "scheduled"))
         .with("done_reference", query.reference.clone())
         .render()
