@@ -1,4 +1,4 @@
-//! The attachment upload path: `attachments::receive` on a multipart body made of the fuzz
+//! The attachment upload path: `attachments::Store::receive` (files) on a multipart body made of the fuzz
 //! bytes, with `content-type: multipart/form-data; boundary=X` (the client chooses the boundary,
 //! so a short one is fair game), on a current-thread tokio runtime, into a temporary directory
 //! (in $TMPDIR), with small limits. The body is received twice: whole, then in small chunks.
@@ -17,7 +17,7 @@ use actix_multipart::Multipart;
 use actix_web::error::PayloadError;
 use actix_web::http::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 use actix_web::web::Bytes;
-use consilium::attachments::{Limits, Received, receive, sniff};
+use consilium::attachments::{Limits, Received, Store, sniff};
 use consilium::crypto::DataKey;
 use libfuzzer_sys::fuzz_target;
 use sha2::{Digest, Sha256};
@@ -81,7 +81,12 @@ fn upload(data: &[u8], chunk: usize) -> Outcome {
 
     let result = state
         .runtime
-        .block_on(receive(&mut payload, LIMITS, &state.key, dir, ID));
+        .block_on(Store::Filesystem(dir.to_path_buf()).receive(
+            &mut payload,
+            LIMITS,
+            &state.key,
+            ID,
+        ));
 
     match result {
         Ok(Some(received)) => {
