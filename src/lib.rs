@@ -22,6 +22,7 @@ pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod email;
+pub mod fhir;
 pub mod http;
 pub mod ics;
 pub mod key_rotation;

@@ -31,6 +31,9 @@ use crate::routes;
         (name = "meetings", description = "Meetings of the staffs, their agendas and attendance"),
         (name = "opinions", description = "The RCP's opinions"),
         (name = "admin", description = "Users, roles, audit trail, e-mail outbox"),
+        (name = "calendars", description = "Meetings as iCalendar feeds (RFC 5545)"),
+        (name = "fhir", description = "Requests and opinions as FHIR R4 resources"),
+        (name = "exports", description = "The national rare-disease data set (BNDMR, SDM-MR)"),
     )
 )]
 pub struct ApiDoc;

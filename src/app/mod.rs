@@ -10,6 +10,7 @@ pub mod calendars;
 pub mod context;
 pub mod error;
 pub mod exports;
+pub mod fhir;
 pub mod idempotency;
 pub mod input;
 pub mod meetings;

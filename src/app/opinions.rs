@@ -51,7 +51,7 @@ fn version(row: db::opinions::OpinionRow) -> Result<OpinionVersion, AppError> {
 }
 
 /// The opinion as a reader sees it; `delivered_only` hides drafts (requesters).
-fn opinion_view(
+pub(crate) fn opinion_view(
     conn: &mut DbConnection,
     request: &db::requests::RequestRow,
     delivered_only: bool,

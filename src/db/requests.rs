@@ -363,3 +363,23 @@ pub fn scheduled_in(conn: &mut DbConnection, meeting_id: &str) -> DbResult<Vec<R
         .select(RequestRow::as_select())
         .load(conn)?)
 }
+
+/// The requests changed at or after `since`, or whose opinion was delivered then (an
+/// amendment does not change the request): their ids, in the order they were created.
+pub fn changed_since(conn: &mut DbConnection, since: NaiveDateTime) -> DbResult<Vec<String>> {
+    use super::schema::opinions;
+    let mut ids: Vec<String> = requests::table
+        .filter(requests::updated_at.ge(since))
+        .select(requests::id)
+        .load(conn)?;
+    ids.extend(
+        opinions::table
+            .filter(opinions::delivered_at.ge(since))
+            .select(opinions::request_id)
+            .load::<String>(conn)?,
+    );
+    // Ids are UUIDv7: their order is their creation's.
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}

@@ -12,6 +12,7 @@ mod calendars;
 mod cli;
 mod coordination;
 mod exports;
+mod fhir;
 mod http;
 mod key_rotation;
 mod mfa;

@@ -2,6 +2,7 @@
 //! set's export.
 
 pub mod audit;
+pub mod export_fhir;
 pub mod export_sdm_mr;
 pub mod outbox;
 pub mod users;
@@ -15,5 +16,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(audit::list_audit)
         .service(outbox::list_outbox)
         .service(outbox::requeue_message)
-        .service(export_sdm_mr::export_sdm_mr);
+        .service(export_sdm_mr::export_sdm_mr)
+        .service(export_fhir::export_fhir);
 }

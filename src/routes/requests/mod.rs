@@ -5,6 +5,7 @@ pub mod attachment_download;
 pub mod attachment_upload;
 pub mod create;
 pub mod deliver_opinion;
+pub mod fhir;
 pub mod get;
 pub mod get_opinion;
 pub mod list;
@@ -41,7 +42,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(attachment_download::download_attachment)
         .service(put_opinion::put_opinion)
         .service(deliver_opinion::deliver_opinion)
-        .service(get_opinion::get_opinion);
+        .service(get_opinion::get_opinion)
+        .service(fhir::request_fhir);
 }
 
 /// The version in `If-Match`, if any.

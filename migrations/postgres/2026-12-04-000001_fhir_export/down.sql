@@ -1,0 +1,2 @@
+DROP INDEX opinions_delivered;
+DROP INDEX requests_updated;
