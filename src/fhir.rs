@@ -383,8 +383,8 @@ pub fn bundle(record: &RequestRecord<'_>) -> Value {
                 let mut line = format!("{}: {}", recommendation_kind(r.kind), r.text);
                 if let Some(site) = r.site_code.as_deref().and_then(site) {
                     line.push_str(&format!(
-                        " — {} ({}, {}, {})",
-                        site.name, site.hospital, site.address, site.city
+                        " — {} ({}, {})",
+                        site.name, site.hospital, site.address
                     ));
                 }
                 line

@@ -30,6 +30,7 @@ pub mod metrics;
 pub mod network;
 pub mod openapi;
 pub mod outbox;
+pub mod report;
 pub mod routes;
 pub mod startup;
 pub mod state;

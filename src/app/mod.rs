@@ -17,6 +17,7 @@ pub mod meetings;
 pub mod network;
 pub mod opinions;
 pub mod pagination;
+pub mod reports;
 pub mod requests;
 pub mod second_factor;
 pub mod sessions;

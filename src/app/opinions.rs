@@ -26,6 +26,9 @@ pub struct OpinionVersion {
     pub validated_by: Option<String>,
     pub delivered_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
+    /// The SHA-256 of this version's content, as printed on its PDF report: a copy of the
+    /// report can be checked against it.
+    pub content_sha256: String,
 }
 
 /// The opinion: its current version, the meeting's attendance, and the earlier versions.
@@ -40,6 +43,7 @@ pub struct OpinionView {
 
 fn version(row: db::opinions::OpinionRow) -> Result<OpinionVersion, AppError> {
     Ok(OpinionVersion {
+        content_sha256: super::reports::content_sha256(&row.content),
         version: row.version,
         status: row.status,
         content: serde_json::from_str(&row.content)

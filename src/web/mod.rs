@@ -96,5 +96,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/requests/{id}/attachments/{attachment_id}",
             web::get().to(requests::download),
-        );
+        )
+        .route("/requests/{id}/opinion.pdf", web::get().to(opinion::pdf));
 }

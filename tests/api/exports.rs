@@ -4,42 +4,14 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::spawn_app;
 use crate::on_both_backends;
 use crate::support::backend::Backend;
 use crate::support::cast::{ADMIN, Cast, PASSWORD, TOTP_SECRET};
-use crate::support::forms::{meeting_record, opinion, request_form};
+use crate::support::forms::{opinion, request_form};
 use crate::support::html::Browser;
 
 on_both_backends!(the_sdm_mr_file_has_one_row_per_delivered_opinion_and_none_for_drafts);
-
-/// Requests discussed in one meeting that took place, each with a draft opinion.
-async fn discussed(app: &TestApp, cast: &Cast, markers: &[&str]) -> Vec<(String, String)> {
-    let starts_at = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
-    let meeting = app
-        .create_meeting("rcp-national", &starts_at, 10, &cast.coordinator)
-        .await
-        .id();
-    let mut cases = Vec::new();
-    for marker in markers {
-        let draft = app.draft(request_form(marker), &cast.requester).await;
-        let id = draft.id();
-        app.submit_draft(&id, &cast.requester).await;
-        let scheduled = app.schedule(&id, &meeting, &cast.coordinator).await;
-        assert_eq!(scheduled.status, 200, "{:?}", scheduled.body);
-        cases.push((id, draft.body["reference"].as_str().unwrap().to_owned()));
-    }
-    let ids: Vec<&str> = cases.iter().map(|(id, _)| id.as_str()).collect();
-    let held = app
-        .hold(&meeting, meeting_record(&ids), &cast.coordinator)
-        .await;
-    assert_eq!(held.status, 200, "{:?}", held.body);
-    for id in &ids {
-        let drafted = app.put_opinion(id, opinion(), &cast.coordinator).await;
-        assert_eq!(drafted.status, 200, "{:?}", drafted.body);
-    }
-    cases
-}
 
 fn rows(csv: &str) -> Vec<Vec<String>> {
     assert!(csv.ends_with("\r\n"), "CRLF-ended lines");
@@ -53,7 +25,7 @@ async fn the_sdm_mr_file_has_one_row_per_delivered_opinion_and_none_for_drafts(b
     let app = spawn_app(backend).await;
     let cast = Cast::new(&app).await;
     let (_, admin) = app.staff(&ADMIN).await;
-    let cases = discussed(&app, &cast, &["EXP-A", "EXP-B", "EXP-C"]).await;
+    let cases = app.discussed(&cast, &["EXP-A", "EXP-B", "EXP-C"]).await;
     let (a, b, c) = (&cases[0], &cases[1], &cases[2]);
     for (id, _) in [a, b] {
         assert_eq!(app.deliver(id, &cast.coordinator).await.status, 200);

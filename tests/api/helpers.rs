@@ -17,8 +17,8 @@ use serde_json::Value;
 
 use crate::support::api::Api;
 use crate::support::backend::{Backend, TestDatabase};
-use crate::support::cast::{PASSWORD, Person, Stage, TOTP_SECRET};
-use crate::support::forms::registration;
+use crate::support::cast::{Cast, PASSWORD, Person, Stage, TOTP_SECRET};
+use crate::support::forms::{meeting_record, opinion, registration, request_form};
 use crate::support::smtp::{ReceivedMail, SmtpSink};
 use crate::support::sql;
 use crate::support::totp::TotpSteps;
@@ -233,6 +233,34 @@ impl TestApp {
         assert_eq!(answer.status, 201, "{:?}", answer.body);
         assert_eq!(answer.body["extraordinary"], true);
         answer.id()
+    }
+
+    /// Requests of `cast.requester` (one per local patient id in `markers`) discussed in one
+    /// meeting of the national staff that took place an hour ago with a quorum, each with a
+    /// draft opinion by the coordinator: their ids and references.
+    pub async fn discussed(&self, cast: &Cast, markers: &[&str]) -> Vec<(String, String)> {
+        let meeting = self
+            .past_meeting(&cast.coordinator, "rcp-national", 10)
+            .await;
+        let mut cases = Vec::new();
+        for marker in markers {
+            let draft = self.draft(request_form(marker), &cast.requester).await;
+            let id = draft.id();
+            self.submit_draft(&id, &cast.requester).await;
+            let scheduled = self.schedule(&id, &meeting, &cast.coordinator).await;
+            assert_eq!(scheduled.status, 200, "{:?}", scheduled.body);
+            cases.push((id, draft.body["reference"].as_str().unwrap().to_owned()));
+        }
+        let ids: Vec<&str> = cases.iter().map(|(id, _)| id.as_str()).collect();
+        let held = self
+            .hold(&meeting, meeting_record(&ids), &cast.coordinator)
+            .await;
+        assert_eq!(held.status, 200, "{:?}", held.body);
+        for id in &ids {
+            let drafted = self.put_opinion(id, opinion(), &cast.coordinator).await;
+            assert_eq!(drafted.status, 200, "{:?}", drafted.body);
+        }
+        cases
     }
 
     /// Rows of a table, counted with plain SQL.

@@ -18,6 +18,7 @@ mod key_rotation;
 mod mfa;
 mod openapi;
 mod outbox;
+mod reports;
 mod screens;
 mod security;
 mod sessions;

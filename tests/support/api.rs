@@ -21,6 +21,8 @@ pub struct Answer {
     pub headers: reqwest::header::HeaderMap,
     pub body: Value,
     pub text: String,
+    /// The body as it came (a PDF, a file).
+    pub bytes: Vec<u8>,
     pub elapsed: Duration,
 }
 
@@ -81,6 +83,7 @@ async fn read(response: reqwest::Response, started: Instant) -> Result<Answer, r
         headers,
         body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
         text: String::from_utf8_lossy(&bytes).into_owned(),
+        bytes: bytes.to_vec(),
         elapsed: started.elapsed(),
     })
 }

@@ -16,6 +16,7 @@ pub mod endpoints;
 pub mod forms;
 pub mod html;
 pub mod library;
+pub mod pdf;
 pub mod python;
 pub mod s3;
 pub mod smtp;

@@ -10,6 +10,7 @@ pub mod get;
 pub mod get_opinion;
 pub mod list;
 pub mod list_messages;
+pub mod opinion_pdf;
 pub mod post_message;
 pub mod put_opinion;
 pub mod reject;
@@ -43,6 +44,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(put_opinion::put_opinion)
         .service(deliver_opinion::deliver_opinion)
         .service(get_opinion::get_opinion)
+        .service(opinion_pdf::opinion_pdf)
         .service(fhir::request_fhir);
 }
 

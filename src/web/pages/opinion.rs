@@ -250,3 +250,30 @@ pub async fn deliver(
         .or_page(&web)?;
     Ok(web.redirect(&request_path(&id, "delivered")))
 }
+
+#[derive(Debug, serde::Deserialize)]
+pub struct PdfQuery {
+    version: Option<i64>,
+}
+
+/// `GET /requests/{id}/opinion.pdf[?version=N]`: the RCP report of a delivered version, shown
+/// in the browser's PDF viewer (to print or save for the patient's file).
+pub async fn pdf(
+    web: Web,
+    id: web::Path<String>,
+    query: web::Query<PdfQuery>,
+) -> Result<HttpResponse, WebError> {
+    let actor = web.actor()?;
+    let report = app::reports::opinion_pdf(
+        &web.state,
+        actor,
+        &RequestId::from(id.into_inner()),
+        query.version,
+    )
+    .await
+    .or_page(&web)?;
+    Ok(crate::routes::requests::opinion_pdf::pdf_response(
+        report,
+        actix_web::http::header::DispositionType::Inline,
+    ))
+}
