@@ -33,6 +33,7 @@ use crate::routes;
         (name = "admin", description = "Users, roles, audit trail, e-mail outbox"),
         (name = "calendars", description = "Meetings as iCalendar feeds (RFC 5545)"),
         (name = "fhir", description = "Requests and opinions as FHIR R4 resources"),
+        (name = "figures", description = "Activity figures of the network's meetings"),
         (name = "exports", description = "The national rare-disease data set (BNDMR, SDM-MR)"),
     )
 )]

@@ -159,7 +159,7 @@ pub async fn sdm_mr(
 
 /// One CSV line (RFC 4180: a field with a comma, a quote or a line break is quoted, its quotes
 /// doubled; a field a spreadsheet would take for a formula is prefixed with `'`), CRLF-ended.
-fn write_row(out: &mut String, fields: impl IntoIterator<Item = String>) {
+pub(crate) fn write_row(out: &mut String, fields: impl IntoIterator<Item = String>) {
     for (i, field) in fields.into_iter().enumerate() {
         if i > 0 {
             out.push(',');

@@ -13,6 +13,7 @@ pub mod exports;
 pub mod fhir;
 pub mod idempotency;
 pub mod input;
+pub mod kpis;
 pub mod meetings;
 pub mod network;
 pub mod opinions;

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod calendar_feeds;
 pub mod error;
 pub mod idempotency;
+pub mod kpis;
 pub mod meetings;
 pub mod messages;
 pub mod mfa;

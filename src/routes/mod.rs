@@ -35,3 +35,16 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(admin::configure),
         );
 }
+
+/// A CSV file to save, named `filename` (the exports and figures, from the API and the
+/// screens alike).
+pub fn csv_response(filename: &str, csv: String) -> actix_web::HttpResponse {
+    use actix_web::http::header::{ContentDisposition, DispositionParam, DispositionType};
+    actix_web::HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(ContentDisposition {
+            disposition: DispositionType::Attachment,
+            parameters: vec![DispositionParam::Filename(filename.to_owned())],
+        })
+        .body(csv)
+}

@@ -4,6 +4,7 @@
 //! turns a submitted form into the API's JSON body, `render` the templates, `i18n` the words.
 
 pub mod assets;
+pub mod charts;
 pub mod context;
 pub mod form;
 pub mod i18n;
@@ -16,7 +17,7 @@ pub use context::{Chrome, Web, WebError, error_page};
 
 /// Every screen's route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    use pages::{account, admin, meetings, opinion, public, requests, sign_in, triage};
+    use pages::{account, admin, kpis, meetings, opinion, public, requests, sign_in, triage};
     cfg.route("/static/{name}", web::get().to(assets::serve))
         .route("/", web::get().to(public::home))
         .route("/language", web::post().to(public::language))
@@ -77,6 +78,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/admin/outbox", web::get().to(admin::outbox))
         .route("/admin/outbox/{id}/requeue", web::post().to(admin::requeue))
         .route("/admin/exports", web::get().to(admin::exports))
+        .route("/kpis", web::get().to(kpis::page))
+        .route("/kpis.csv", web::get().to(kpis::csv))
         .route("/admin/export/sdm-mr.csv", web::get().to(admin::sdm_mr))
         .route("/meetings", web::get().to(meetings::list))
         .route("/meetings/{id}", web::get().to(meetings::show))

@@ -53,6 +53,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "admin_exports.html",
         include_str!("../../templates/admin_exports.html"),
     ),
+    ("kpis.html", include_str!("../../templates/kpis.html")),
     (
         "opinion_form.html",
         include_str!("../../templates/opinion_form.html"),

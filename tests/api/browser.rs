@@ -853,4 +853,13 @@ async fn week(app: &TestApp, mut page: Page, shots: bool) {
     );
     page.check("admin, exports, a period missing its first day")
         .await;
+
+    // The activity figures: the week's requests in charts, each with its table.
+    page.click("a[href='/kpis']").await;
+    let text = page.text().await;
+    assert!(text.contains("Demandes soumises par mois"), "{text}");
+    page.check("admin, figures").await;
+    page.goto("/kpis?from=2026-01-01&to=bientot").await;
+    assert!(page.text().await.contains("Au (dernier jour, inclus)"));
+    page.check("admin, figures, a wrong period").await;
 }

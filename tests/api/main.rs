@@ -15,6 +15,7 @@ mod exports;
 mod fhir;
 mod http;
 mod key_rotation;
+mod kpis;
 mod mfa;
 mod openapi;
 mod outbox;

@@ -633,6 +633,8 @@ enum Work {
     List(Arc<Vec<String>>),
     Agenda(Arc<Vec<String>>, Arc<Vec<String>>),
     Triage(Arc<Vec<String>>),
+    /// The activity figures of the last year (coordinators' tokens, the query).
+    Kpis(Arc<Vec<String>>, String),
     /// The screens: session cookies (and the meetings, for the agenda page).
     TriagePage(Arc<Vec<String>>),
     AgendaPage(Arc<Vec<String>>, Arc<Vec<String>>),
@@ -669,6 +671,12 @@ async fn connection(mut client: Client, work: Work, mut rec: Recorder, seed: u64
         Work::Agenda(tokens, meetings) => {
             while rec.running() {
                 op_agenda(&mut client, &mut rec, &mut rng, &tokens, &meetings).await;
+            }
+        }
+        Work::Kpis(tokens, query) => {
+            while rec.running() {
+                let token = tokens.choose(&mut rng).expect("tokens");
+                call(&mut client, &mut rec, "kpis", Method::GET, &query, Some(token), None, None, StatusCode::OK).await;
             }
         }
         Work::Triage(tokens) => {
@@ -1044,6 +1052,17 @@ async fn measure(ctx: &Ctx, args: &RunArgs, scenario: &str, quiet_read_p99: Opti
                 let tokens = Arc::new(ctx.coordinator_tokens().await?);
                 out.notes = format!("{} coordinators, GET /api/v1/triage?limit=50", tokens.len());
                 let merged = drive(&ctx, vec![Group { work: Work::Triage(tokens), connections: c }], args.warmup, args.duration, args.server_pid, &mut out).await;
+                fill(&mut out, &merged[0].0, merged[0].1, merged[0].2.clone(), None);
+                merged
+            }
+            "kpis" => {
+                // One coordinator at a time: the figures are a report, read by one person, and
+                // the target is its latency (under 500 ms for a year of the center).
+                let tokens = Arc::new(ctx.coordinator_tokens().await?);
+                let today = chrono::Utc::now().date_naive();
+                let query = format!("/api/v1/admin/kpis?from={}&to={today}", today - chrono::Duration::days(364));
+                out.notes = format!("1 connection, a year: GET {query}");
+                let merged = drive(&ctx, vec![Group { work: Work::Kpis(tokens, query), connections: 1 }], args.warmup, args.duration, args.server_pid, &mut out).await;
                 fill(&mut out, &merged[0].0, merged[0].1, merged[0].2.clone(), None);
                 merged
             }
@@ -1430,6 +1449,7 @@ fn report(files: Vec<PathBuf>, markdown: Option<PathBuf>) -> anyhow::Result<()> 
                     targets.push((format!("p99 < 20 ms at {}", o.connections), o.latency.p99_ms < 20.0 && o.connections >= 32));
                 }
                 "list" | "agenda" | "triage" => targets.push(("p99 < 30 ms".into(), o.latency.p99_ms < 30.0)),
+                "kpis" => targets.push(("p99 < 500 ms (a year)".into(), o.latency.p99_ms < 500.0)),
                 "triage_page" | "agenda_page" => {
                     if let Some(r) = ratio {
                         targets.push((format!("CPU/req ≤ 1.5 × JSON (× {r:.2})"), r <= 1.5));

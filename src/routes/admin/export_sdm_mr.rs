@@ -1,4 +1,3 @@
-use actix_web::http::header::{ContentDisposition, DispositionParam, DispositionType};
 use actix_web::{HttpResponse, get, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -42,11 +41,5 @@ pub async fn export_sdm_mr(
         query.from.as_deref().unwrap_or_default(),
         query.to.as_deref().unwrap_or_default()
     );
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header(ContentDisposition {
-            disposition: DispositionType::Attachment,
-            parameters: vec![DispositionParam::Filename(name)],
-        })
-        .body(csv))
+    Ok(crate::routes::csv_response(&name, csv))
 }

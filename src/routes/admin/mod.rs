@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod export_fhir;
 pub mod export_sdm_mr;
+pub mod kpis;
 pub mod outbox;
 pub mod users;
 
@@ -17,5 +18,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(outbox::list_outbox)
         .service(outbox::requeue_message)
         .service(export_sdm_mr::export_sdm_mr)
-        .service(export_fhir::export_fhir);
+        .service(export_fhir::export_fhir)
+        .service(kpis::kpis)
+        .service(kpis::kpis_csv);
 }

@@ -275,17 +275,14 @@ pub async fn sdm_mr(web: Web, query: web::Query<PeriodQuery>) -> Result<HttpResp
     )
     .await
     {
-        Ok(csv) => Ok(HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .insert_header((
-                actix_web::http::header::CONTENT_DISPOSITION,
-                format!(
-                    "attachment; filename=\"sdm-mr-{}-{}.csv\"",
-                    query.from.as_deref().unwrap_or_default(),
-                    query.to.as_deref().unwrap_or_default()
-                ),
-            ))
-            .body(csv)),
+        Ok(csv) => Ok(crate::routes::csv_response(
+            &format!(
+                "sdm-mr-{}-{}.csv",
+                query.from.as_deref().unwrap_or_default(),
+                query.to.as_deref().unwrap_or_default()
+            ),
+            csv,
+        )),
         Err(AppError::Validation(errors)) => exports_page(&web, &query, &errors),
         Err(error) => Err(web.error(error)),
     }
