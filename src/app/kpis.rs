@@ -199,6 +199,16 @@ pub struct KpiFilter<'a> {
     pub site: Option<&'a str>,
 }
 
+/// One aggregate of the figures, on a connection of its own.
+async fn read<R: Send + 'static>(
+    state: &AppState,
+    scope: &std::sync::Arc<db::kpis::Scope>,
+    query: impl FnOnce(&mut db::DbConnection, &db::kpis::Scope) -> db::DbResult<Vec<R>> + Send + 'static,
+) -> Result<Vec<R>, AppError> {
+    let scope = scope.clone();
+    Ok(state.db.run(move |conn| query(conn, &scope)).await?)
+}
+
 /// The figures of the period.
 pub async fn figures(
     state: &AppState,
@@ -259,26 +269,33 @@ pub async fn figures(
     }
     AppError::unless_valid(errors)?;
     let scope_staff = staff.clone();
-    let (submitted, to_meeting, to_opinion, events, meetings) = state
+    // The audit row first (committed before anything is read); then the five aggregates,
+    // each on its own connection at the same time: they are independent scans, and a report
+    // waits for the slowest rather than for their sum.
+    let center = state
         .db
         .write(move |conn| {
             audit::record(conn, &context, "kpis.read", "kpis", None, Outcome::Allowed)?;
-            let center = db::network::center(conn)?.code;
-            let scope = db::kpis::Scope {
-                center,
-                bounds: bounds.iter().map(|b| b.naive_utc()).collect(),
-                staff: scope_staff,
-                site: scope_site,
-            };
-            Ok::<_, AppError>((
-                db::kpis::submitted(conn, &scope)?,
-                db::kpis::delays(conn, &scope, Milestone::Discussed)?,
-                db::kpis::delays(conn, &scope, Milestone::Delivered)?,
-                db::kpis::events(conn, &scope)?,
-                db::kpis::meetings(conn, &scope)?,
-            ))
+            Ok::<_, AppError>(db::network::center(conn)?.code)
         })
         .await?;
+    let scope = std::sync::Arc::new(db::kpis::Scope {
+        center,
+        bounds: bounds.iter().map(|b| b.naive_utc()).collect(),
+        staff: scope_staff,
+        site: scope_site,
+    });
+    let (submitted, to_meeting, to_opinion, events, meetings) = tokio::try_join!(
+        read(state, &scope, db::kpis::submitted),
+        read(state, &scope, |conn, scope| {
+            db::kpis::delays(conn, scope, Milestone::Discussed)
+        }),
+        read(state, &scope, |conn, scope| {
+            db::kpis::delays(conn, scope, Milestone::Delivered)
+        }),
+        read(state, &scope, db::kpis::events),
+        read(state, &scope, db::kpis::meetings),
+    )?;
 
     let codes: Vec<String> = staffs
         .iter()
@@ -487,7 +504,7 @@ mod tests {
                 "2026-01-14T23:00:00+00:00",
                 "2026-01-31T23:00:00+00:00",
                 "2026-02-28T23:00:00+00:00",
-                "2026-03-30T22:00:00+00:00",
+                "2026-03-31T22:00:00+00:00",
             ]
         );
     }

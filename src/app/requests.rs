@@ -100,6 +100,8 @@ pub async fn create(
                 created_at: now,
                 updated_at: now,
                 submitted_at: None,
+                discussed_at: None,
+                delivered_at: None,
             };
             db::requests::insert(conn, &request)?;
             let created = db::requests::EventRow {

@@ -266,6 +266,16 @@ impl Change {
         let now = db::now();
         changes.status = Some(to);
         changes.updated_at = Some(now);
+        // The milestones the activity figures measure delays to: set once, the first time.
+        match transition {
+            Transition::HoldMeeting if request.discussed_at.is_none() => {
+                changes.discussed_at = Some(Some(now));
+            }
+            Transition::Deliver if request.delivered_at.is_none() => {
+                changes.delivered_at = Some(Some(now));
+            }
+            _ => {}
+        }
         let Some(updated) =
             db::requests::update_guarded(conn, &request.id, from, request.version, &changes)?
         else {

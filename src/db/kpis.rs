@@ -105,10 +105,38 @@ fn days(pg: bool, to: &str, from: &str) -> String {
     }
 }
 
-/// The filters every request figure shares, binding center, period, staff (twice) and site
-/// (twice), in that order.
-const REQUEST_FILTER: &str = "r.center_code = ? AND (? IS NULL OR r.staff_code = ?) \
-                              AND (? IS NULL OR u.site_code = ?)";
+/// A value bound to a placeholder.
+enum Bind<'a> {
+    Text(&'a str),
+    Time(NaiveDateTime),
+}
+
+/// The period's filter on `column`, then the optional ones (a staff on `staff_column`, a
+/// requester's site), each only when asked for: the planner sees only the conditions that
+/// apply. Answers the SQL and the values of its placeholders, in order.
+fn filter<'a>(
+    scope: &'a Scope,
+    center_column: &str,
+    staff_column: &str,
+    time_column: &str,
+    with_site: bool,
+) -> (String, Vec<Bind<'a>>) {
+    let (from, to) = (
+        *scope.bounds.first().expect("a period"),
+        *scope.bounds.last().expect("a period"),
+    );
+    let mut sql = format!("{center_column} = ? AND {time_column} >= ? AND {time_column} < ?");
+    let mut binds = vec![Bind::Text(&scope.center), Bind::Time(from), Bind::Time(to)];
+    if let Some(staff) = &scope.staff {
+        sql.push_str(&format!(" AND {staff_column} = ?"));
+        binds.push(Bind::Text(staff));
+    }
+    if with_site && let Some(site) = &scope.site {
+        sql.push_str(" AND r.requester_id IN (SELECT s.id FROM users s WHERE s.site_code = ?)");
+        binds.push(Bind::Text(site));
+    }
+    (sql, binds)
+}
 
 /// `?` placeholders numbered for PostgreSQL.
 fn numbered(sql: &str) -> String {
@@ -125,80 +153,53 @@ fn numbered(sql: &str) -> String {
     out
 }
 
-/// Runs `sql` (built for the backend by `build`) with the scope's binds: the center, the
-/// staff twice, the site twice, then the period's start and end.
+/// Runs `sql` (built for the backend by `build`, given whether it is PostgreSQL) with `binds`.
 fn load<R>(
     conn: &mut DbConnection,
-    scope: &Scope,
+    binds: &[Bind<'_>],
     build: impl Fn(bool) -> String,
 ) -> DbResult<Vec<R>>
 where
     R: QueryableByName<diesel::pg::Pg> + QueryableByName<diesel::sqlite::Sqlite> + 'static,
 {
-    let (from, to) = (
-        *scope.bounds.first().expect("a period"),
-        *scope.bounds.last().expect("a period"),
-    );
     macro_rules! bound {
-        ($query:expr) => {
-            $query
-                .bind::<Text, _>(&scope.center)
-                .bind::<Nullable<Text>, _>(&scope.staff)
-                .bind::<Nullable<Text>, _>(&scope.staff)
-                .bind::<Nullable<Text>, _>(&scope.site)
-                .bind::<Nullable<Text>, _>(&scope.site)
-                .bind::<Timestamp, _>(from)
-                .bind::<Timestamp, _>(to)
-        };
+        ($query:expr) => {{
+            let mut query = $query;
+            for bind in binds {
+                query = match bind {
+                    Bind::Text(text) => query.bind::<Text, _>(*text),
+                    Bind::Time(at) => query.bind::<Timestamp, _>(*at),
+                };
+            }
+            query
+        }};
     }
     Ok(match conn {
         DbConnection::Postgresql(pg) => {
-            bound!(diesel::sql_query(numbered(&build(true)))).load(pg)?
+            bound!(diesel::sql_query(numbered(&build(true))).into_boxed()).load(pg)?
         }
-        DbConnection::Sqlite(sqlite) => bound!(diesel::sql_query(build(false))).load(sqlite)?,
+        DbConnection::Sqlite(sqlite) => {
+            bound!(diesel::sql_query(build(false)).into_boxed()).load(sqlite)?
+        }
     })
 }
 
 /// Requests submitted in each month, by staff, topic, urgency and requester's site.
 pub fn submitted(conn: &mut DbConnection, scope: &Scope) -> DbResult<Vec<SubmittedRow>> {
-    load(conn, scope, |_| {
+    let (filter, binds) = filter(
+        scope,
+        "r.center_code",
+        "r.staff_code",
+        "r.submitted_at",
+        true,
+    );
+    load(conn, &binds, |_| {
         format!(
             "SELECT {} AS month, r.staff_code AS staff, r.topic AS topic, r.urgency AS urgency, \
              u.site_code AS site, COUNT(*) AS n \
              FROM requests r JOIN users u ON u.id = r.requester_id \
-             WHERE {REQUEST_FILTER} AND r.submitted_at >= ? AND r.submitted_at < ? \
-             GROUP BY 1, 2, 3, 4, 5",
+             WHERE {filter} GROUP BY 1, 2, 3, 4, 5",
             month_of("r.submitted_at", &scope.bounds)
-        )
-    })
-}
-
-/// The requests submitted in each month, by staff and by the whole days they took to reach
-/// `milestone`: `discussed` (first recorded discussed in a meeting) or `delivered` (the first
-/// delivery of their opinion). Those that have not reached it are not counted.
-pub fn delays(
-    conn: &mut DbConnection,
-    scope: &Scope,
-    milestone: Milestone,
-) -> DbResult<Vec<DelayRow>> {
-    let reached = match milestone {
-        Milestone::Discussed => {
-            "(SELECT MIN(e.at) FROM request_events e \
-              WHERE e.request_id = r.id AND e.to_status = 'discussed')"
-        }
-        Milestone::Delivered => {
-            "(SELECT MIN(o.delivered_at) FROM opinions o WHERE o.request_id = r.id)"
-        }
-    };
-    load(conn, scope, |pg| {
-        format!(
-            "SELECT {} AS month, t.staff AS staff, {} AS days, COUNT(*) AS n FROM (\
-               SELECT r.submitted_at AS submitted_at, r.staff_code AS staff, {reached} AS reached \
-               FROM requests r JOIN users u ON u.id = r.requester_id \
-               WHERE {REQUEST_FILTER} AND r.submitted_at >= ? AND r.submitted_at < ?\
-             ) t WHERE t.reached IS NOT NULL GROUP BY 1, 2, 3",
-            month_of("t.submitted_at", &scope.bounds),
-            days(pg, "t.reached", "t.submitted_at"),
         )
     })
 }
@@ -210,32 +211,71 @@ pub enum Milestone {
     Delivered,
 }
 
-/// Requests for information, rejections and carry-overs in each month, by staff.
-pub fn events(conn: &mut DbConnection, scope: &Scope) -> DbResult<Vec<EventRow>> {
-    let carried = DateChange::CarriedOver.note();
-    load(conn, scope, |_| {
+/// The requests submitted in each month, by staff and by the whole days they took to reach
+/// `milestone`: `discussed` (first recorded discussed in a meeting) or `delivered` (the first
+/// delivery of their opinion). Those that have not reached it are not counted. Without a site
+/// filter, the index on the figures answers it alone.
+pub fn delays(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    milestone: Milestone,
+) -> DbResult<Vec<DelayRow>> {
+    let reached = match milestone {
+        Milestone::Discussed => "r.discussed_at",
+        Milestone::Delivered => "r.delivered_at",
+    };
+    let (filter, binds) = filter(
+        scope,
+        "r.center_code",
+        "r.staff_code",
+        "r.submitted_at",
+        true,
+    );
+    load(conn, &binds, |pg| {
         format!(
-            "SELECT {} AS month, r.staff_code AS staff, \
-               CASE WHEN e.to_status = 'scheduled' THEN 'carried_over' ELSE e.to_status END AS kind, \
-               COUNT(*) AS n \
-             FROM request_events e JOIN requests r ON r.id = e.request_id \
-               JOIN users u ON u.id = r.requester_id \
-             WHERE {REQUEST_FILTER} AND e.at >= ? AND e.at < ? \
-               AND (e.to_status IN ('needs_info', 'rejected') \
-                    OR (e.to_status = 'scheduled' AND e.from_status = 'scheduled' \
-                        AND e.note = '{carried}')) \
-             GROUP BY 1, 2, 3",
-            month_of("e.at", &scope.bounds)
+            "SELECT {} AS month, r.staff_code AS staff, {} AS days, COUNT(*) AS n \
+             FROM requests r WHERE {filter} AND {reached} IS NOT NULL GROUP BY 1, 2, 3",
+            month_of("r.submitted_at", &scope.bounds),
+            days(pg, reached, "r.submitted_at"),
         )
     })
 }
 
+/// Requests for information, rejections and carry-overs in each month, by staff: each kind
+/// found through the index on the timeline's status, previous status and time.
+pub fn events(conn: &mut DbConnection, scope: &Scope) -> DbResult<Vec<EventRow>> {
+    let carried = DateChange::CarriedOver.note();
+    let mut rows = Vec::new();
+    for (kind, condition) in [
+        ("needs_info", "e.to_status = 'needs_info'".to_owned()),
+        ("rejected", "e.to_status = 'rejected'".to_owned()),
+        (
+            "carried_over",
+            format!(
+                "e.to_status = 'scheduled' AND e.from_status = 'scheduled' AND e.note = '{carried}'"
+            ),
+        ),
+    ] {
+        let (filter, binds) = filter(scope, "r.center_code", "r.staff_code", "e.at", true);
+        rows.extend(load::<EventRow>(conn, &binds, |_| {
+            format!(
+                "SELECT {} AS month, r.staff_code AS staff, '{kind}' AS kind, COUNT(*) AS n \
+                 FROM request_events e JOIN requests r ON r.id = e.request_id \
+                 WHERE {condition} AND {filter} GROUP BY 1, 2",
+                month_of("e.at", &scope.bounds)
+            )
+        })?);
+    }
+    Ok(rows)
+}
+
 /// Meetings held in each month, by staff: how many, with the quorum met, their places and
 /// the cases they discussed (the requests still attached to them: those not reached were
-/// carried over to another meeting).
+/// carried over to another meeting). A meeting belongs to no site: the site filter is not
+/// applied.
 pub fn meetings(conn: &mut DbConnection, scope: &Scope) -> DbResult<Vec<MeetingsRow>> {
-    // The site binds are not used: `? IS NULL OR ? IS NULL OR TRUE` keeps the binds' order.
-    load(conn, scope, |_| {
+    let (filter, binds) = filter(scope, "s.center_code", "m.staff_code", "m.starts_at", false);
+    load(conn, &binds, |_| {
         format!(
             "SELECT {} AS month, t.staff AS staff, COUNT(*) AS held, \
                CAST(SUM(t.quorum) AS BIGINT) AS quorum_met, \
@@ -244,9 +284,7 @@ pub fn meetings(conn: &mut DbConnection, scope: &Scope) -> DbResult<Vec<Meetings
                      CASE WHEN m.quorum_met THEN 1 ELSE 0 END AS quorum, \
                      (SELECT COUNT(*) FROM requests r WHERE r.meeting_id = m.id) AS cases \
                    FROM meetings m JOIN staffs s ON s.code = m.staff_code \
-                   WHERE s.center_code = ? AND (? IS NULL OR m.staff_code = ?) \
-                     AND (? IS NULL OR ? IS NULL OR 1 = 1) \
-                     AND m.status = 'held' AND m.starts_at >= ? AND m.starts_at < ?) t \
+                   WHERE m.status = 'held' AND {filter}) t \
              GROUP BY 1, 2",
             month_of("t.starts_at", &scope.bounds)
         )

@@ -29,6 +29,10 @@ pub struct RequestRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub submitted_at: Option<NaiveDateTime>,
+    /// When a meeting first recorded it discussed (the activity figures' delays).
+    pub discussed_at: Option<NaiveDateTime>,
+    /// When its opinion was first delivered.
+    pub delivered_at: Option<NaiveDateTime>,
 }
 
 /// A request without its form: what lists and agendas show (the form is the bulk of a row,
@@ -64,6 +68,8 @@ pub struct RequestChanges {
     pub rejection_reason: Option<Option<String>>,
     pub submitted_at: Option<Option<NaiveDateTime>>,
     pub updated_at: Option<NaiveDateTime>,
+    pub discussed_at: Option<Option<NaiveDateTime>>,
+    pub delivered_at: Option<Option<NaiveDateTime>>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -229,6 +229,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         submitted_at -> Nullable<Timestamp>,
+        discussed_at -> Nullable<Timestamp>,
+        delivered_at -> Nullable<Timestamp>,
     }
 }
 

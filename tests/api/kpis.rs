@@ -35,6 +35,12 @@ async fn at(app: &TestApp, id: &str, submitted_at: &str, events: &[(&str, &str)]
             "UPDATE request_events SET at = '{when}' WHERE request_id = '{id}' AND to_status = '{status}'"
         ))
         .await;
+        if *status == "discussed" {
+            app.execute(&format!(
+                "UPDATE requests SET discussed_at = '{when}' WHERE id = '{id}'"
+            ))
+            .await;
+        }
     }
 }
 
@@ -92,6 +98,18 @@ async fn the_figures_are_those_of_a_known_data_set(backend: Backend) {
         200
     );
 
+    // The workflow kept each request's milestones: A and B discussed and delivered.
+    for column in ["discussed_at", "delivered_at"] {
+        assert_eq!(
+            app.count(&format!(
+                "SELECT COUNT(*) AS n FROM requests WHERE {column} IS NOT NULL"
+            ))
+            .await,
+            2,
+            "{column}"
+        );
+    }
+
     // Into March and April 2026 (Paris time; 10:00 UTC is 11:00 there).
     at(
         &app,
@@ -131,6 +149,10 @@ async fn the_figures_are_those_of_a_known_data_set(backend: Backend) {
     for (id, delivered) in [(&a, "2026-03-16 10:00:00"), (&b, "2026-03-25 12:00:00")] {
         app.execute(&format!(
             "UPDATE opinions SET delivered_at = '{delivered}' WHERE request_id = '{id}'"
+        ))
+        .await;
+        app.execute(&format!(
+            "UPDATE requests SET delivered_at = '{delivered}' WHERE id = '{id}'"
         ))
         .await;
     }

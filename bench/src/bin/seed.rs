@@ -147,6 +147,8 @@ struct RequestIns {
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
     submitted_at: Option<NaiveDateTime>,
+    discussed_at: Option<NaiveDateTime>,
+    delivered_at: Option<NaiveDateTime>,
 }
 
 #[derive(Insertable)]
@@ -268,7 +270,7 @@ impl Batch {
         *counts.entry("users").or_default() += write_rows!(conn, users::table, self.users, 15);
         *counts.entry("user_roles").or_default() += write_rows!(conn, user_roles::table, self.roles, 3);
         *counts.entry("meetings").or_default() += write_rows!(conn, meetings::table, self.meetings, 12);
-        *counts.entry("requests").or_default() += write_rows!(conn, requests::table, self.requests, 16);
+        *counts.entry("requests").or_default() += write_rows!(conn, requests::table, self.requests, 18);
         *counts.entry("request_events").or_default() += write_rows!(conn, request_events::table, self.events, 7);
         *counts.entry("messages").or_default() += write_rows!(conn, messages::table, self.messages, 6);
         *counts.entry("opinions").or_default() += write_rows!(conn, opinions::table, self.opinions, 10);
@@ -873,6 +875,8 @@ fn main() -> anyhow::Result<()> {
             created_at: t0,
             updated_at: t0,
             submitted_at: None,
+            discussed_at: None,
+            delivered_at: None,
         };
         let requester_id = requester.id.clone();
         g.event(&id, t0, None, "draft", &requester_id, None);
@@ -1015,6 +1019,7 @@ fn main() -> anyhow::Result<()> {
         row.status = "discussed".into();
         row.version += 1;
         row.updated_at = held_at;
+        row.discussed_at = Some(held_at);
         let drafted = held_at + secs(&mut g.rng, 7_200, 4 * day);
         if drafted >= now {
             finish(g, row);
@@ -1037,6 +1042,7 @@ fn main() -> anyhow::Result<()> {
         g.mail(delivered, EmailKind::OpinionDelivered, &requester_to, staff_name, urgent, Some(meeting_start), "completed", &reference, &id)?;
         g.batch.opinions.push(OpinionIns { id: opinion_id, request_id: id.clone(), version: 1, status: "delivered".into(), content, author_id: author, validated_by: Some(validator), created_at: drafted, updated_at: delivered, delivered_at: Some(delivered) });
         row.status = "completed".into();
+        row.delivered_at = Some(delivered);
         row.version += 1;
         row.updated_at = delivered;
         finish(g, row);
