@@ -35,9 +35,10 @@ fn bundle_of(
         Some(id) => db::users::find_by_id(conn, id)?,
         None => None,
     };
-    let meeting_start = match &request.meeting_id {
-        Some(id) => db::meetings::find(conn, id)?.map(|m| m.starts_at.and_utc()),
-        None => None,
+    // The meeting's date goes only into the opinion's Composition.
+    let meeting_start = match (&opinion, &request.meeting_id) {
+        (Some(_), Some(id)) => db::meetings::find(conn, id)?.map(|m| m.starts_at.and_utc()),
+        _ => None,
     };
     let staff_name = match &request.staff_code {
         Some(code) => db::network::staff_name(conn, code)?,

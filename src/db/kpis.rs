@@ -138,6 +138,11 @@ fn filter<'a>(
     (sql, binds)
 }
 
+/// [`filter`] for a figure of requests (`r`), in the period on `time_column`.
+fn requests_filter<'a>(scope: &'a Scope, time_column: &str) -> (String, Vec<Bind<'a>>) {
+    filter(scope, "r.center_code", "r.staff_code", time_column, true)
+}
+
 /// `?` placeholders numbered for PostgreSQL.
 fn numbered(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len() + 16);
@@ -186,13 +191,7 @@ where
 
 /// Requests submitted in each month, by staff, topic, urgency and requester's site.
 pub fn submitted(conn: &mut DbConnection, scope: &Scope) -> DbResult<Vec<SubmittedRow>> {
-    let (filter, binds) = filter(
-        scope,
-        "r.center_code",
-        "r.staff_code",
-        "r.submitted_at",
-        true,
-    );
+    let (filter, binds) = requests_filter(scope, "r.submitted_at");
     load(conn, &binds, |_| {
         format!(
             "SELECT {} AS month, r.staff_code AS staff, r.topic AS topic, r.urgency AS urgency, \
@@ -224,13 +223,7 @@ pub fn delays(
         Milestone::Discussed => "r.discussed_at",
         Milestone::Delivered => "r.delivered_at",
     };
-    let (filter, binds) = filter(
-        scope,
-        "r.center_code",
-        "r.staff_code",
-        "r.submitted_at",
-        true,
-    );
+    let (filter, binds) = requests_filter(scope, "r.submitted_at");
     load(conn, &binds, |pg| {
         format!(
             "SELECT {} AS month, r.staff_code AS staff, {} AS days, COUNT(*) AS n \
@@ -256,7 +249,7 @@ pub fn events(conn: &mut DbConnection, scope: &Scope) -> DbResult<Vec<EventRow>>
             ),
         ),
     ] {
-        let (filter, binds) = filter(scope, "r.center_code", "r.staff_code", "e.at", true);
+        let (filter, binds) = requests_filter(scope, "e.at");
         rows.extend(load::<EventRow>(conn, &binds, |_| {
             format!(
                 "SELECT {} AS month, r.staff_code AS staff, '{kind}' AS kind, COUNT(*) AS n \
