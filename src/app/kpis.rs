@@ -284,6 +284,7 @@ pub async fn figures(
         bounds: bounds.iter().map(|b| b.naive_utc()).collect(),
         staff: scope_staff,
         site: scope_site,
+        staffs: staffs.iter().map(|s| s.code.clone()).collect(),
     });
     let (submitted, to_meeting, to_opinion, events, meetings) = tokio::try_join!(
         read(state, &scope, db::kpis::submitted),

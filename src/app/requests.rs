@@ -112,6 +112,8 @@ pub async fn create(
                 to_status: RequestStatus::Draft,
                 actor_id: Some(actor.id.clone()),
                 note: None,
+                center_code: request.center_code.clone(),
+                staff_code: None,
             };
             db::requests::insert_event(conn, &created)?;
             let requester = PersonRef {

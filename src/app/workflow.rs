@@ -292,6 +292,8 @@ impl Change {
                 to_status: to,
                 actor_id: context.actor_id.clone(),
                 note,
+                center_code: updated.center_code.clone(),
+                staff_code: updated.staff_code.clone(),
             },
         )?;
         audit::record(

@@ -1,15 +1,17 @@
 //! The activity figures' aggregates, computed by the database over indexed ranges: counts and
 //! delay histograms (whole days) per month of the period and per staff, never the requests
-//! themselves. The SQL is written once with `?` placeholders and two backend fragments (the
-//! month of an instant, from boundaries computed by the caller in the center's time zone; the
-//! whole days between two instants).
+//! themselves. The SQL is written once with `?` placeholders and one backend fragment (the
+//! whole days between two instants). The months are a table of the period's boundaries,
+//! computed by the caller in the center's time zone, joined on the instants they hold; groups
+//! are keyed by integers (positions of a staff, a topic, an urgency), which the databases
+//! group much faster than text (SQLite sorts every row it groups).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 
 use super::{DbConnection, DbResult};
-use crate::domain::mail::DateChange;
+use crate::domain::request_form::{Topic, Urgency};
 
 /// What the figures are computed over.
 #[derive(Debug, Clone)]
@@ -21,6 +23,8 @@ pub struct Scope {
     pub staff: Option<String>,
     /// The requester's site (request figures only: a meeting belongs to no site).
     pub site: Option<String>,
+    /// The network's staff codes, in its order (the queries group by their positions).
+    pub staffs: Vec<String>,
 }
 
 #[derive(Debug, QueryableByName)]
@@ -81,21 +85,6 @@ pub struct MeetingsRow {
     pub cases: i64,
 }
 
-/// The month index of `column`: a `CASE` over the period's boundaries (timestamps the caller
-/// computed, written as literals: no text of a user reaches the SQL).
-fn month_of(column: &str, bounds: &[NaiveDateTime]) -> String {
-    let mut case = String::from("CAST(CASE");
-    for (i, end) in bounds.iter().enumerate().skip(1) {
-        case.push_str(&format!(
-            " WHEN {column} < '{}' THEN {}",
-            end.format("%Y-%m-%d %H:%M:%S%.f"),
-            i - 1
-        ));
-    }
-    case.push_str(" END AS BIGINT)");
-    case
-}
-
 /// The whole days from `from` to `to`.
 fn days(pg: bool, to: &str, from: &str) -> String {
     if pg {
@@ -111,36 +100,129 @@ enum Bind<'a> {
     Time(NaiveDateTime),
 }
 
-/// The period's filter on `column`, then the optional ones (a staff on `staff_column`, a
-/// requester's site), each only when asked for: the planner sees only the conditions that
-/// apply. Answers the SQL and the values of its placeholders, in order.
-fn filter<'a>(
-    scope: &'a Scope,
-    center_column: &str,
-    staff_column: &str,
-    time_column: &str,
-    with_site: bool,
-) -> (String, Vec<Bind<'a>>) {
-    let (from, to) = (
-        *scope.bounds.first().expect("a period"),
-        *scope.bounds.last().expect("a period"),
-    );
-    let mut sql = format!("{center_column} = ? AND {time_column} >= ? AND {time_column} < ?");
-    let mut binds = vec![Bind::Text(&scope.center), Bind::Time(from), Bind::Time(to)];
-    if let Some(staff) = &scope.staff {
-        sql.push_str(&format!(" AND {staff_column} = ?"));
-        binds.push(Bind::Text(staff));
-    }
-    if with_site && let Some(site) = &scope.site {
-        sql.push_str(" AND r.requester_id IN (SELECT s.id FROM users s WHERE s.site_code = ?)");
-        binds.push(Bind::Text(site));
-    }
-    (sql, binds)
+/// A query's text with `?` placeholders and their values, in order, for one backend.
+struct Sql<'a> {
+    pg: bool,
+    text: String,
+    binds: Vec<Bind<'a>>,
 }
 
-/// [`filter`] for a figure of requests (`r`), in the period on `time_column`.
-fn requests_filter<'a>(scope: &'a Scope, time_column: &str) -> (String, Vec<Bind<'a>>) {
-    filter(scope, "r.center_code", "r.staff_code", time_column, true)
+impl<'a> Sql<'a> {
+    fn new(pg: bool) -> Self {
+        Sql {
+            pg,
+            text: String::new(),
+            binds: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    fn bind(&mut self, value: Bind<'a>) -> &mut Self {
+        self.text.push('?');
+        self.binds.push(value);
+        self
+    }
+
+    /// The period's months, in two ways: SQLite joins a table of their boundaries on the
+    /// instants they hold (each month one range of the index, no per-row test: a `CASE` over
+    /// twelve boundaries was most of a delay's cost); PostgreSQL, whose planner answers such a
+    /// join with a parallel scan of every request, tests the boundaries in a `CASE`.
+    ///
+    /// SQLite: `WITH months (i, starts, ends) AS (VALUES …) `, before the `SELECT`.
+    fn months(&mut self, scope: &'a Scope) -> &mut Self {
+        if self.pg {
+            return self;
+        }
+        self.push("WITH months (i, starts, ends) AS (VALUES ");
+        for (i, pair) in scope.bounds.windows(2).enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.push(&format!("({i}, "))
+                .bind(Bind::Time(pair[0]))
+                .push(", ")
+                .bind(Bind::Time(pair[1]))
+                .push(")");
+        }
+        self.push(") ")
+    }
+
+    /// The month index of `column`.
+    fn month(&mut self, scope: &'a Scope, column: &str) -> &mut Self {
+        if !self.pg {
+            return self.push("m.i");
+        }
+        self.push("(CASE");
+        for (i, end) in scope.bounds.iter().enumerate().skip(1) {
+            self.push(&format!(" WHEN {column} < "))
+                .bind(Bind::Time(*end))
+                .push(&format!(" THEN {}", i - 1));
+        }
+        self.push(" END)")
+    }
+
+    /// ` FROM table`, the months joined on `column` (SQLite).
+    fn from(&mut self, table: &str, column: &str) -> &mut Self {
+        if self.pg {
+            self.push(&format!(" FROM {table}"))
+        } else {
+            self.push(&format!(
+                " FROM months m JOIN {table} ON {column} >= m.starts AND {column} < m.ends"
+            ))
+        }
+    }
+
+    /// `CASE column WHEN ? THEN 0 … ELSE n END`: the position of the column's value among
+    /// `values` (`n`, their number, when none): an integer the database groups by much faster
+    /// than text (SQLite sorts every row to group them).
+    fn position(&mut self, column: &str, values: &'a [String]) -> &mut Self {
+        self.push(&format!("(CASE {column}"));
+        for (i, value) in values.iter().enumerate() {
+            self.push(" WHEN ")
+                .bind(Bind::Text(value))
+                .push(&format!(" THEN {i}"));
+        }
+        self.push(&format!(" ELSE {} END)", values.len()))
+    }
+
+    /// The center and the period on `period_column` (PostgreSQL: SQLite's months join holds
+    /// it), then the optional filters (a staff on `staff_column`, a requester's site), each
+    /// only when asked for: the planner sees only the conditions that apply.
+    fn filters(
+        &mut self,
+        scope: &'a Scope,
+        period_column: &str,
+        center_column: &str,
+        staff_column: &str,
+        with_site: bool,
+    ) -> &mut Self {
+        self.push(&format!(" WHERE {center_column} = "))
+            .bind(Bind::Text(&scope.center));
+        if self.pg {
+            let (from, to) = (
+                *scope.bounds.first().expect("a period"),
+                *scope.bounds.last().expect("a period"),
+            );
+            self.push(&format!(" AND {period_column} >= "))
+                .bind(Bind::Time(from))
+                .push(&format!(" AND {period_column} < "))
+                .bind(Bind::Time(to));
+        }
+        if let Some(staff) = &scope.staff {
+            self.push(&format!(" AND {staff_column} = "))
+                .bind(Bind::Text(staff));
+        }
+        if with_site && let Some(site) = &scope.site {
+            self.push(" AND r.requester_id IN (SELECT s.id FROM users s WHERE s.site_code = ")
+                .bind(Bind::Text(site))
+                .push(")");
+        }
+        self
+    }
 }
 
 /// `?` placeholders numbered for PostgreSQL.
@@ -158,19 +240,15 @@ fn numbered(sql: &str) -> String {
     out
 }
 
-/// Runs `sql` (built for the backend by `build`, given whether it is PostgreSQL) with `binds`.
-fn load<R>(
-    conn: &mut DbConnection,
-    binds: &[Bind<'_>],
-    build: impl Fn(bool) -> String,
-) -> DbResult<Vec<R>>
+/// Runs the query `build` writes for the backend (given whether it is PostgreSQL).
+fn load<'a, R>(conn: &mut DbConnection, build: impl Fn(bool) -> Sql<'a>) -> DbResult<Vec<R>>
 where
     R: QueryableByName<diesel::pg::Pg> + QueryableByName<diesel::sqlite::Sqlite> + 'static,
 {
     macro_rules! bound {
-        ($query:expr) => {{
-            let mut query = $query;
-            for bind in binds {
+        ($text:expr, $binds:expr) => {{
+            let mut query = diesel::sql_query($text).into_boxed();
+            for bind in $binds {
                 query = match bind {
                     Bind::Text(text) => query.bind::<Text, _>(*text),
                     Bind::Time(at) => query.bind::<Timestamp, _>(*at),
@@ -181,26 +259,94 @@ where
     }
     Ok(match conn {
         DbConnection::Postgresql(pg) => {
-            bound!(diesel::sql_query(numbered(&build(true))).into_boxed()).load(pg)?
+            let sql = build(true);
+            bound!(numbered(&sql.text), &sql.binds).load(pg)?
         }
         DbConnection::Sqlite(sqlite) => {
-            bound!(diesel::sql_query(build(false)).into_boxed()).load(sqlite)?
+            let sql = build(false);
+            bound!(sql.text, &sql.binds).load(sqlite)?
         }
     })
 }
 
+/// A group's month and staff, coded by the query as one integer: `month × (staffs + 1) + the
+/// staff's position`.
+impl Scope {
+    /// The cell of the row: the month of `month_column` × (staffs + 1) + the position of
+    /// `staff_column` among the staffs.
+    fn cell<'a>(&'a self, sql: &mut Sql<'a>, month_column: &str, staff_column: &str) {
+        sql.push("CAST(")
+            .month(self, month_column)
+            .push(&format!(" * {} + ", self.staffs.len() + 1))
+            .position(staff_column, &self.staffs)
+            .push(" AS BIGINT)");
+    }
+
+    fn month_and_staff(&self, cell: i64) -> (i64, Option<String>) {
+        let width = self.staffs.len() as i64 + 1;
+        (
+            cell / width,
+            self.staffs.get((cell % width) as usize).cloned(),
+        )
+    }
+}
+
+#[derive(Debug, QueryableByName)]
+struct SubmittedCell {
+    #[diesel(sql_type = BigInt)]
+    cell: i64,
+    #[diesel(sql_type = BigInt)]
+    topic: i64,
+    #[diesel(sql_type = BigInt)]
+    urgency: i64,
+    #[diesel(sql_type = Nullable<Text>)]
+    site: Option<String>,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
 /// Requests submitted in each month, by staff, topic, urgency and requester's site.
 pub fn submitted(conn: &mut DbConnection, scope: &Scope) -> DbResult<Vec<SubmittedRow>> {
-    let (filter, binds) = requests_filter(scope, "r.submitted_at");
-    load(conn, &binds, |_| {
-        format!(
-            "SELECT {} AS month, r.staff_code AS staff, r.topic AS topic, r.urgency AS urgency, \
-             u.site_code AS site, COUNT(*) AS n \
-             FROM requests r JOIN users u ON u.id = r.requester_id \
-             WHERE {filter} GROUP BY 1, 2, 3, 4, 5",
-            month_of("r.submitted_at", &scope.bounds)
-        )
-    })
+    let topics: Vec<String> = Topic::ALL.iter().map(|t| t.as_str().to_owned()).collect();
+    let urgencies: Vec<String> = Urgency::ALL.iter().map(|u| u.as_str().to_owned()).collect();
+    let rows: Vec<SubmittedCell> = load(conn, |pg| {
+        let mut sql = Sql::new(pg);
+        sql.months(scope).push("SELECT ");
+        scope.cell(&mut sql, "r.submitted_at", "r.staff_code");
+        sql.push(" AS cell, CAST(")
+            .position("r.topic", &topics)
+            .push(" AS BIGINT) AS topic, CAST(")
+            .position("r.urgency", &urgencies)
+            .push(" AS BIGINT) AS urgency, u.site_code AS site, COUNT(*) AS n")
+            .from("requests r", "r.submitted_at")
+            .push(" JOIN users u ON u.id = r.requester_id")
+            .filters(
+                scope,
+                "r.submitted_at",
+                "r.center_code",
+                "r.staff_code",
+                true,
+            )
+            .push(" GROUP BY 1, 2, 3, 4");
+        sql
+    })?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let (month, staff) = scope.month_and_staff(row.cell);
+            SubmittedRow {
+                month,
+                staff,
+                topic: topics.get(row.topic as usize).cloned(),
+                urgency: urgencies
+                    .get(row.urgency as usize)
+                    .cloned()
+                    .unwrap_or_default(),
+                site: row.site,
+                n: row.n,
+            }
+        })
+        .collect())
 }
 
 /// What a delay runs to.
@@ -208,6 +354,16 @@ pub fn submitted(conn: &mut DbConnection, scope: &Scope) -> DbResult<Vec<Submitt
 pub enum Milestone {
     Discussed,
     Delivered,
+}
+
+#[derive(Debug, QueryableByName)]
+struct DelayCell {
+    #[diesel(sql_type = BigInt)]
+    cell: i64,
+    #[diesel(sql_type = BigInt)]
+    days: i64,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
 }
 
 /// The requests submitted in each month, by staff and by the whole days they took to reach
@@ -223,43 +379,87 @@ pub fn delays(
         Milestone::Discussed => "r.discussed_at",
         Milestone::Delivered => "r.delivered_at",
     };
-    let (filter, binds) = requests_filter(scope, "r.submitted_at");
-    load(conn, &binds, |pg| {
-        format!(
-            "SELECT {} AS month, r.staff_code AS staff, {} AS days, COUNT(*) AS n \
-             FROM requests r WHERE {filter} AND {reached} IS NOT NULL GROUP BY 1, 2, 3",
-            month_of("r.submitted_at", &scope.bounds),
+    let rows: Vec<DelayCell> = load(conn, |pg| {
+        let mut sql = Sql::new(pg);
+        sql.months(scope).push("SELECT ");
+        scope.cell(&mut sql, "r.submitted_at", "r.staff_code");
+        sql.push(&format!(
+            " AS cell, {} AS days, COUNT(*) AS n",
             days(pg, reached, "r.submitted_at"),
+        ))
+        .from("requests r", "r.submitted_at")
+        .filters(
+            scope,
+            "r.submitted_at",
+            "r.center_code",
+            "r.staff_code",
+            true,
         )
-    })
+        .push(&format!(" AND {reached} IS NOT NULL GROUP BY 1, 2"));
+        sql
+    })?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let (month, staff) = scope.month_and_staff(row.cell);
+            DelayRow {
+                month,
+                staff,
+                days: row.days,
+                n: row.n,
+            }
+        })
+        .collect())
 }
 
-/// Requests for information, rejections and carry-overs in each month, by staff: each kind
-/// found through the index on the timeline's status, previous status and time.
+/// The timeline's events the figures count: requests for information, rejections and
+/// carry-overs. Word for word the condition of the partial index `request_events_figures`
+/// (the planners use a partial index only for a query that states its condition).
+pub const COUNTED_EVENTS: &str = "(to_status IN ('needs_info', 'rejected') OR (to_status = 'scheduled' AND from_status = 'scheduled' AND note = 'carried over'))";
+
+#[derive(Debug, QueryableByName)]
+struct EventCell {
+    #[diesel(sql_type = BigInt)]
+    cell: i64,
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Requests for information, rejections and carry-overs in each month, by the staff the
+/// request had then: one pass over the partial index of those events (the request is read only
+/// for a site filter).
 pub fn events(conn: &mut DbConnection, scope: &Scope) -> DbResult<Vec<EventRow>> {
-    let carried = DateChange::CarriedOver.note();
-    let mut rows = Vec::new();
-    for (kind, condition) in [
-        ("needs_info", "e.to_status = 'needs_info'".to_owned()),
-        ("rejected", "e.to_status = 'rejected'".to_owned()),
-        (
-            "carried_over",
-            format!(
-                "e.to_status = 'scheduled' AND e.from_status = 'scheduled' AND e.note = '{carried}'"
-            ),
-        ),
-    ] {
-        let (filter, binds) = requests_filter(scope, "e.at");
-        rows.extend(load::<EventRow>(conn, &binds, |_| {
-            format!(
-                "SELECT {} AS month, r.staff_code AS staff, '{kind}' AS kind, COUNT(*) AS n \
-                 FROM request_events e JOIN requests r ON r.id = e.request_id \
-                 WHERE {condition} AND {filter} GROUP BY 1, 2",
-                month_of("e.at", &scope.bounds)
-            )
-        })?);
-    }
-    Ok(rows)
+    let rows: Vec<EventCell> = load(conn, |pg| {
+        let mut sql = Sql::new(pg);
+        sql.months(scope).push("SELECT ");
+        scope.cell(&mut sql, "e.at", "e.staff_code");
+        sql.push(
+            " AS cell, \
+               CASE WHEN e.to_status = 'scheduled' THEN 'carried_over' ELSE e.to_status END AS kind, \
+               COUNT(*) AS n",
+        )
+        .from("request_events e", "e.at");
+        if scope.site.is_some() {
+            sql.push(" JOIN requests r ON r.id = e.request_id");
+        }
+        sql.filters(scope, "e.at", "e.center_code", "e.staff_code", true)
+            .push(&format!(" AND {COUNTED_EVENTS} GROUP BY 1, 2"));
+        sql
+    })?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let (month, staff) = scope.month_and_staff(row.cell);
+            EventRow {
+                month,
+                staff,
+                kind: row.kind,
+                n: row.n,
+            }
+        })
+        .collect())
 }
 
 /// Meetings held in each month, by staff: how many, with the quorum met, their places and
@@ -267,26 +467,46 @@ pub fn events(conn: &mut DbConnection, scope: &Scope) -> DbResult<Vec<EventRow>>
 /// carried over to another meeting). A meeting belongs to no site: the site filter is not
 /// applied.
 pub fn meetings(conn: &mut DbConnection, scope: &Scope) -> DbResult<Vec<MeetingsRow>> {
-    let (filter, binds) = filter(scope, "s.center_code", "m.staff_code", "m.starts_at", false);
-    load(conn, &binds, |_| {
-        format!(
-            "SELECT {} AS month, t.staff AS staff, COUNT(*) AS held, \
-               CAST(SUM(t.quorum) AS BIGINT) AS quorum_met, \
-               CAST(SUM(t.capacity) AS BIGINT) AS capacity, CAST(SUM(t.cases) AS BIGINT) AS cases \
-             FROM (SELECT m.starts_at AS starts_at, m.staff_code AS staff, m.capacity AS capacity, \
-                     CASE WHEN m.quorum_met THEN 1 ELSE 0 END AS quorum, \
-                     (SELECT COUNT(*) FROM requests r WHERE r.meeting_id = m.id) AS cases \
-                   FROM meetings m JOIN staffs s ON s.code = m.staff_code \
-                   WHERE m.status = 'held' AND {filter}) t \
-             GROUP BY 1, 2",
-            month_of("t.starts_at", &scope.bounds)
-        )
+    load(conn, |pg| {
+        let mut sql = Sql::new(pg);
+        sql.months(scope)
+            .push(
+                "SELECT CAST(t.i AS BIGINT) AS month, t.staff AS staff, COUNT(*) AS held, \
+                   CAST(SUM(t.quorum) AS BIGINT) AS quorum_met, \
+                   CAST(SUM(t.capacity) AS BIGINT) AS capacity, \
+                   CAST(SUM(t.cases) AS BIGINT) AS cases \
+                 FROM (SELECT ",
+            )
+            .month(scope, "g.starts_at")
+            .push(
+                " AS i, g.staff_code AS staff, g.capacity AS capacity, \
+                   CASE WHEN g.quorum_met THEN 1 ELSE 0 END AS quorum, \
+                   (SELECT COUNT(*) FROM requests r WHERE r.meeting_id = g.id) AS cases",
+            )
+            .from("meetings g", "g.starts_at")
+            .push(" JOIN staffs s ON s.code = g.staff_code")
+            .filters(scope, "g.starts_at", "s.center_code", "g.staff_code", false)
+            .push(" AND g.status = 'held') t GROUP BY 1, 2");
+        sql
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::mail::DateChange;
+
+    #[test]
+    fn the_counted_events_are_those_of_the_partial_index() {
+        let carried = format!("note = '{}'", DateChange::CarriedOver.note());
+        assert!(COUNTED_EVENTS.contains(&carried), "{COUNTED_EVENTS}");
+        for up in [
+            include_str!("../../migrations/sqlite/2026-12-04-000002_kpis/up.sql"),
+            include_str!("../../migrations/postgres/2026-12-04-000002_kpis/up.sql"),
+        ] {
+            assert!(up.contains(&format!("WHERE {COUNTED_EVENTS};")), "{up}");
+        }
+    }
 
     #[test]
     fn placeholders_are_numbered_for_postgresql() {

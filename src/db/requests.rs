@@ -82,6 +82,9 @@ pub struct EventRow {
     pub to_status: RequestStatus,
     pub actor_id: Option<String>,
     pub note: Option<String>,
+    /// The request's center and staff when the event happened (what the figures count by).
+    pub center_code: String,
+    pub staff_code: Option<String>,
 }
 
 /// The next number of the center's references for `year`: gapless, because it is taken in

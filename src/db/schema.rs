@@ -243,6 +243,8 @@ diesel::table! {
         to_status -> Text,
         actor_id -> Nullable<Text>,
         note -> Nullable<Text>,
+        center_code -> Text,
+        staff_code -> Nullable<Text>,
     }
 }
 

@@ -161,6 +161,8 @@ struct EventIns {
     to_status: String,
     actor_id: Option<String>,
     note: Option<String>,
+    center_code: String,
+    staff_code: Option<String>,
 }
 
 #[derive(Insertable)]
@@ -271,7 +273,7 @@ impl Batch {
         *counts.entry("user_roles").or_default() += write_rows!(conn, user_roles::table, self.roles, 3);
         *counts.entry("meetings").or_default() += write_rows!(conn, meetings::table, self.meetings, 12);
         *counts.entry("requests").or_default() += write_rows!(conn, requests::table, self.requests, 18);
-        *counts.entry("request_events").or_default() += write_rows!(conn, request_events::table, self.events, 7);
+        *counts.entry("request_events").or_default() += write_rows!(conn, request_events::table, self.events, 9);
         *counts.entry("messages").or_default() += write_rows!(conn, messages::table, self.messages, 6);
         *counts.entry("opinions").or_default() += write_rows!(conn, opinions::table, self.opinions, 10);
         *counts.entry("outbox").or_default() += write_rows!(conn, outbox::table, self.outbox, 13);
@@ -490,6 +492,8 @@ struct Generator {
     mailer: Mailer,
     batch: Batch,
     chain: (i64, String),
+    /// The staff of the request being generated, once routed (its events carry it).
+    staff: Option<String>,
 }
 
 impl Generator {
@@ -536,6 +540,8 @@ impl Generator {
             to_status: to.to_owned(),
             actor_id: Some(actor.to_owned()),
             note,
+            center_code: self.center.clone(),
+            staff_code: self.staff.clone(),
         });
     }
 
@@ -777,6 +783,7 @@ fn main() -> anyhow::Result<()> {
         },
         batch: Batch::default(),
         chain,
+        staff: None,
     };
     let rng = &mut generator.rng;
 
@@ -879,6 +886,7 @@ fn main() -> anyhow::Result<()> {
             delivered_at: None,
         };
         let requester_id = requester.id.clone();
+        g.staff = None;
         g.event(&id, t0, None, "draft", &requester_id, None);
         g.audit(t0, &requester_id, "request.create", "request", &id);
         let urgent = urgency == Urgency::Urgent;
@@ -904,6 +912,7 @@ fn main() -> anyhow::Result<()> {
         // Submitted: routed to its staff, a meeting proposed.
         let staff = &mut staffs[staff_index];
         row.staff_code = Some(staff.code.clone());
+        g.staff = row.staff_code.clone();
         row.submitted_at = Some(t1);
         row.status = "submitted".into();
         row.version = 2;
