@@ -12,7 +12,7 @@ use crate::auth::second_factor::{self, Accept};
 use crate::auth::{Amr, hash_token, new_opaque_token, password_hash};
 use crate::db::tokens::RefreshSpend;
 use crate::db::{self, DbConnection};
-use crate::domain::account::AccountStatus;
+use crate::domain::account::{AccountStatus, Role};
 use crate::domain::email_address::EmailAddress;
 use crate::state::AppState;
 
@@ -320,13 +320,22 @@ pub fn load_actor(
     context: RequestContext,
     session_has_second_factor: bool,
 ) -> Result<Option<Actor>, AppError> {
-    let Some((user, mut roles)) = db::users::find_with_roles(conn, user_id)?
-        .filter(|(user, _)| user.status == AccountStatus::Active)
-    else {
-        return Ok(None);
-    };
+    Ok(db::users::find_with_roles(conn, user_id)?
+        .and_then(|(user, roles)| actor_of(user, roles, context, session_has_second_factor)))
+}
+
+/// The actor of an account read with its roles; none when the account is not active.
+pub fn actor_of(
+    user: db::users::UserRow,
+    mut roles: Vec<Role>,
+    context: RequestContext,
+    session_has_second_factor: bool,
+) -> Option<Actor> {
+    if user.status != AccountStatus::Active {
+        return None;
+    }
     roles.sort();
-    Ok(Some(Actor {
+    Some(Actor {
         context: context.with_actor(&user.id),
         profile: Profile {
             id: user.id,
@@ -340,7 +349,7 @@ pub fn load_actor(
         },
         second_factor_enrolled: user.totp_enabled_at.is_some(),
         session_has_second_factor,
-    }))
+    })
 }
 
 /// Whether the actor's roles require a second factor that this session was not opened with.

@@ -4,7 +4,7 @@
 //! password reset, a disabled account or changed roles delete it, and it times out when idle
 //! and after an absolute lifetime.
 
-use super::sessions::{self, load_actor};
+use super::sessions::{self, actor_of, load_actor};
 use super::{Actor, AppError, RequestContext};
 use crate::audit::{self, Outcome};
 use crate::auth::second_factor::{self, Accept};
@@ -214,7 +214,8 @@ pub async fn visitor(
     let found = state
         .db
         .run(move |conn| {
-            let Some(session) = db::web_sessions::find(conn, &key)? else {
+            // The session, its user and roles in one statement.
+            let Some((session, user, roles)) = db::web_sessions::find_with_user(conn, &key)? else {
                 return Ok::<_, AppError>(Found::Unknown);
             };
             let now = db::now();
@@ -222,7 +223,7 @@ pub async fn visitor(
                 return Ok(Found::Ended);
             }
             let second_factor = session.second_factor;
-            match load_actor(conn, &session.user_id, context, second_factor)? {
+            match actor_of(user, roles, context, second_factor) {
                 Some(actor) => {
                     let stale = session.last_seen_at + chrono::Duration::seconds(60) < now;
                     Ok(Found::Open(session, Box::new(actor), stale))

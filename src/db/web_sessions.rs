@@ -3,8 +3,10 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::web_sessions;
+use super::schema::{user_roles, users, web_sessions};
+use super::users::UserRow;
 use super::{DbConnection, DbResult};
+use crate::domain::account::Role;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = web_sessions)]
@@ -34,6 +36,30 @@ pub fn find(conn: &mut DbConnection, id_hash: &str) -> DbResult<Option<WebSessio
         .load(conn)?
         .into_iter()
         .next())
+}
+
+/// The session, its user and the user's roles, in one statement (every page view asks).
+pub fn find_with_user(
+    conn: &mut DbConnection,
+    id_hash: &str,
+) -> DbResult<Option<(WebSessionRow, UserRow, Vec<Role>)>> {
+    let rows: Vec<(WebSessionRow, UserRow, Option<Role>)> = web_sessions::table
+        .inner_join(users::table.left_join(user_roles::table))
+        .filter(web_sessions::id_hash.eq(id_hash))
+        .select((
+            WebSessionRow::as_select(),
+            UserRow::as_select(),
+            user_roles::role.nullable(),
+        ))
+        .order(user_roles::role)
+        .load(conn)?;
+    let mut rows = rows.into_iter();
+    Ok(rows.next().map(|(session, user, first)| {
+        let roles = first
+            .into_iter()
+            .chain(rows.filter_map(|(_, _, role)| role));
+        (session, user, roles.collect())
+    }))
 }
 
 /// Marks the session seen at `now`.
