@@ -22,6 +22,7 @@ pub mod tokens;
 pub mod users;
 pub mod web_sessions;
 
+use std::cell::RefCell;
 use std::ops::{Deref, DerefMut};
 use std::path::Path;
 use std::sync::Arc;
@@ -191,6 +192,38 @@ impl StoreError for DbError {
 pub struct Db {
     pool: Pool,
     backend: Backend,
+    /// SQLite: this process's writers queue here before `BEGIN IMMEDIATE` (see
+    /// `write_transaction`).
+    writers: Arc<Writers>,
+}
+
+/// The queue of a SQLite database's writers in this process, and how long one waits in it
+/// (the busy timeout: then the database is reported unavailable, as SQLite's own lock would).
+struct Writers {
+    turn: parking_lot::Mutex<()>,
+    patience: Duration,
+}
+
+thread_local! {
+    /// The writers' queue of the database whose connection this thread holds (set by
+    /// `Db::run` for the duration of its closure).
+    static WRITERS: RefCell<Option<Arc<Writers>>> = const { RefCell::new(None) };
+}
+
+/// Sets the thread's writers' queue, and clears it when dropped (even on a panic).
+struct WritersScope;
+
+impl WritersScope {
+    fn enter(writers: Option<Arc<Writers>>) -> WritersScope {
+        WRITERS.with(|slot| *slot.borrow_mut() = writers);
+        WritersScope
+    }
+}
+
+impl Drop for WritersScope {
+    fn drop(&mut self) {
+        WRITERS.with(|slot| *slot.borrow_mut() = None);
+    }
 }
 
 impl Db {
@@ -219,7 +252,14 @@ impl Db {
             .test_on_check_out(false)
             .connection_timeout(options.connection_timeout)
             .build_unchecked(manager);
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            writers: Arc::new(Writers {
+                turn: parking_lot::Mutex::new(()),
+                patience: options.sqlite_busy_timeout,
+            }),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -267,6 +307,9 @@ impl Db {
         let db = self.clone();
         let request_statements = REQUEST_STATEMENTS.try_with(Arc::clone).ok();
         tokio::task::spawn_blocking(move || {
+            let _writers = WritersScope::enter(
+                (db.backend == Backend::Sqlite).then(|| Arc::clone(&db.writers)),
+            );
             let mut conn = db.get()?;
             let before = conn.0.statements.load(Ordering::Relaxed);
             let result = f(&mut conn);
@@ -297,11 +340,30 @@ impl Db {
 
 /// A transaction that takes the write lock at once on SQLite (`BEGIN IMMEDIATE`), so two writers
 /// queue on the busy timeout instead of failing when a read lock would be upgraded.
+///
+/// On SQLite, the writers of this process (through `Db::run`) first queue on one lock per
+/// database, and are woken as soon as the previous one commits. Without it they poll SQLite's
+/// lock with the busy handler's growing sleeps (1, 2, 5, 10 ms…): a read that writes its audit
+/// row behind the sealer slept several milliseconds after the lock was free, which made the
+/// tails. Other processes still meet on the busy timeout.
 pub fn write_transaction<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<DbError>,
 {
+    let writers = match conn {
+        DbConnection::Sqlite(inner) => match in_transaction(inner) {
+            false => WRITERS.with(|slot| slot.borrow().clone()),
+            true => None,
+        },
+        DbConnection::Postgresql(_) => None,
+    };
+    let _turn = match &writers {
+        Some(writers) => Some(writers.turn.try_lock_for(writers.patience).ok_or_else(|| {
+            DbError::Unavailable("the database stayed locked by another writer".into())
+        })?),
+        None => None,
+    };
     match conn {
         DbConnection::Sqlite(inner) => {
             AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")
@@ -321,6 +383,15 @@ where
             Err(error)
         }
     }
+}
+
+/// Whether the connection is inside a transaction already (a nested `write_transaction` must
+/// not queue behind its own).
+fn in_transaction(conn: &mut SqliteConnection) -> bool {
+    !matches!(
+        AnsiTransactionManager::transaction_manager_status_mut(conn).transaction_depth(),
+        Ok(None)
+    )
 }
 
 /// Runs `f` while holding the setup lock: several instances may start at once (or top up the
