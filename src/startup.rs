@@ -37,6 +37,9 @@ pub async fn prepare_database(settings: &Settings) -> anyhow::Result<Db> {
         db::with_setup_lock(&mut conn, |conn| {
             db::run_migrations(conn)?;
             network.seed(conn)?;
+            db::write_transaction(conn, |conn| -> anyhow::Result<usize> {
+                Ok(db::kpis::fill_months(conn)?)
+            })?;
             crate::calendar::top_up(conn, chrono::Utc::now())
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             Ok(())

@@ -285,6 +285,7 @@ pub async fn figures(
         staff: scope_staff,
         site: scope_site,
         staffs: staffs.iter().map(|s| s.code.clone()).collect(),
+        months: labels.clone(),
     });
     let (submitted, to_meeting, to_opinion, events, meetings) = tokio::try_join!(
         read(state, &scope, db::kpis::submitted),

@@ -102,6 +102,10 @@ pub async fn create(
                 submitted_at: None,
                 discussed_at: None,
                 delivered_at: None,
+                submitted_month: None,
+                site_code: None,
+                discussed_days: None,
+                delivered_days: None,
             };
             db::requests::insert(conn, &request)?;
             let created = db::requests::EventRow {
@@ -214,18 +218,23 @@ pub async fn submit(
             // Checked before the form, so a second submit is a conflict, not invalid fields.
             workflow::allowed(&request, Transition::Submit)?;
             let form = parse_form(&request)?;
-            AppError::unless_valid(form.check_submission(workflow::today(conn)?))?;
+            let center = db::network::center(conn)?;
+            AppError::unless_valid(form.check_submission(workflow::today_in(&center)))?;
             let topic: Topic = form.topic.expect("checked above");
             let staff = workflow::route(conn, topic)?.ok_or_else(|| {
                 AppError::invalid("topic", "no staff of the network takes this topic")
             })?;
             let proposed = workflow::propose_meeting(conn, &staff)?;
             let proposed_id = proposed.as_ref().map(|m| m.id.clone());
+            let now = db::now();
             let request = Change::new(Transition::Submit)
                 .setting(db::requests::RequestChanges {
                     staff_code: Some(Some(staff.code.clone())),
                     proposed_meeting_id: Some(proposed_id.clone()),
-                    submitted_at: Some(Some(db::now())),
+                    submitted_at: Some(Some(now)),
+                    // What the figures count it by, as it is now.
+                    submitted_month: Some(Some(db::kpis::month_of(now, workflow::zone(&center)))),
+                    site_code: Some(caller.site_code.clone()),
                     ..Default::default()
                 })
                 .tell_requester(

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::{Actor, AppError, RequestContext};
 use crate::audit::{self, Outcome};
+use crate::db::kpis::whole_days;
 use crate::db::network::StaffRow;
 use crate::db::requests::{RequestChanges, RequestRow};
 use crate::db::{self, DbConnection};
@@ -270,9 +271,11 @@ impl Change {
         match transition {
             Transition::HoldMeeting if request.discussed_at.is_none() => {
                 changes.discussed_at = Some(Some(now));
+                changes.discussed_days = Some(request.submitted_at.map(|at| whole_days(at, now)));
             }
             Transition::Deliver if request.delivered_at.is_none() => {
                 changes.delivered_at = Some(Some(now));
+                changes.delivered_days = Some(request.submitted_at.map(|at| whole_days(at, now)));
             }
             _ => {}
         }
@@ -436,6 +439,10 @@ pub fn today(conn: &mut DbConnection) -> Result<chrono::NaiveDate, AppError> {
 
 /// Today in the calendar of a center already read.
 pub fn today_in(center: &db::network::CenterRow) -> chrono::NaiveDate {
-    let zone: chrono_tz::Tz = center.time_zone.parse().unwrap_or(chrono_tz::UTC);
-    Utc::now().with_timezone(&zone).date_naive()
+    Utc::now().with_timezone(&zone(center)).date_naive()
+}
+
+/// The time zone of a center's calendar.
+pub fn zone(center: &db::network::CenterRow) -> chrono_tz::Tz {
+    center.time_zone.parse().unwrap_or(chrono_tz::UTC)
 }

@@ -1,17 +1,18 @@
 //! The activity figures' aggregates, computed by the database over indexed ranges: counts and
 //! delay histograms (whole days) per month of the period and per staff, never the requests
-//! themselves. The SQL is written once with `?` placeholders and one backend fragment (the
-//! whole days between two instants). The months are a table of the period's boundaries,
-//! computed by the caller in the center's time zone, joined on the instants they hold; groups
-//! are keyed by integers (positions of a staff, a topic, an urgency), which the databases
-//! group much faster than text (SQLite sorts every row it groups).
+//! themselves. The request figures read the indexes that hold each submitted request by its
+//! month (of the center's calendar, kept at submission), staff, then topic, urgency and site or
+//! the days to a milestone: a year is a range already in the order of its groups, which neither
+//! database sorts. The timeline's events and the meetings are fewer: their months are a table of
+//! the period's boundaries (computed by the caller in the center's time zone) joined on the
+//! instants they hold, and their groups are keyed by integers. The SQL is written once with `?`
+//! placeholders.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 
 use super::{DbConnection, DbResult};
-use crate::domain::request_form::{Topic, Urgency};
 
 /// What the figures are computed over.
 #[derive(Debug, Clone)]
@@ -25,6 +26,8 @@ pub struct Scope {
     pub site: Option<String>,
     /// The network's staff codes, in its order (the queries group by their positions).
     pub staffs: Vec<String>,
+    /// The label (`YYYY-MM`) of each month of the period, in order.
+    pub months: Vec<String>,
 }
 
 #[derive(Debug, QueryableByName)]
@@ -83,15 +86,6 @@ pub struct MeetingsRow {
     pub capacity: i64,
     #[diesel(sql_type = BigInt)]
     pub cases: i64,
-}
-
-/// The whole days from `from` to `to`.
-fn days(pg: bool, to: &str, from: &str) -> String {
-    if pg {
-        format!("CAST(FLOOR(EXTRACT(EPOCH FROM ({to} - {from})) / 86400) AS BIGINT)")
-    } else {
-        format!("CAST(julianday({to}) - julianday({from}) AS INTEGER)")
-    }
 }
 
 /// A value bound to a placeholder.
@@ -217,9 +211,7 @@ impl<'a> Sql<'a> {
                 .bind(Bind::Text(staff));
         }
         if with_site && let Some(site) = &scope.site {
-            self.push(" AND r.requester_id IN (SELECT s.id FROM users s WHERE s.site_code = ")
-                .bind(Bind::Text(site))
-                .push(")");
+            self.push(" AND r.site_code = ").bind(Bind::Text(site));
         }
         self
     }
@@ -292,59 +284,88 @@ impl Scope {
 }
 
 #[derive(Debug, QueryableByName)]
-struct SubmittedCell {
-    #[diesel(sql_type = BigInt)]
-    cell: i64,
-    #[diesel(sql_type = BigInt)]
-    topic: i64,
-    #[diesel(sql_type = BigInt)]
-    urgency: i64,
+struct SubmittedGroup {
+    #[diesel(sql_type = Text)]
+    month: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    staff: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    topic: Option<String>,
+    #[diesel(sql_type = Text)]
+    urgency: String,
     #[diesel(sql_type = Nullable<Text>)]
     site: Option<String>,
     #[diesel(sql_type = BigInt)]
     n: i64,
 }
 
-/// Requests submitted in each month, by staff, topic, urgency and requester's site.
+impl<'a> Sql<'a> {
+    /// ` FROM requests r WHERE …`: the requests submitted in the period (the range of months of
+    /// the figures' indexes, then the instants of the first and last days), of the staff and
+    /// of the requester's site asked for.
+    fn submitted_in(&mut self, scope: &'a Scope) -> &mut Self {
+        let (first, last) = (
+            scope.months.first().expect("a period"),
+            scope.months.last().expect("a period"),
+        );
+        let (from, to) = (
+            *scope.bounds.first().expect("a period"),
+            *scope.bounds.last().expect("a period"),
+        );
+        self.push(" FROM requests r WHERE r.center_code = ")
+            .bind(Bind::Text(&scope.center))
+            .push(" AND r.submitted_month >= ")
+            .bind(Bind::Text(first))
+            .push(" AND r.submitted_month <= ")
+            .bind(Bind::Text(last))
+            .push(" AND r.submitted_at >= ")
+            .bind(Bind::Time(from))
+            .push(" AND r.submitted_at < ")
+            .bind(Bind::Time(to));
+        if let Some(staff) = &scope.staff {
+            self.push(" AND r.staff_code = ").bind(Bind::Text(staff));
+        }
+        if let Some(site) = &scope.site {
+            self.push(" AND r.site_code = ").bind(Bind::Text(site));
+        }
+        self
+    }
+}
+
+impl Scope {
+    /// The position of a month's label in the period.
+    fn month_index(&self, label: &str) -> Option<i64> {
+        self.months
+            .binary_search_by(|month| month.as_str().cmp(label))
+            .ok()
+            .map(|i| i as i64)
+    }
+}
+
+/// Requests submitted in each month, by staff, topic, urgency and requester's site: one range
+/// of `requests_figures_submitted`, read in the order of the groups.
 pub fn submitted(conn: &mut DbConnection, scope: &Scope) -> DbResult<Vec<SubmittedRow>> {
-    let topics: Vec<String> = Topic::ALL.iter().map(|t| t.as_str().to_owned()).collect();
-    let urgencies: Vec<String> = Urgency::ALL.iter().map(|u| u.as_str().to_owned()).collect();
-    let rows: Vec<SubmittedCell> = load(conn, |pg| {
+    let rows: Vec<SubmittedGroup> = load(conn, |pg| {
         let mut sql = Sql::new(pg);
-        sql.months(scope).push("SELECT ");
-        scope.cell(&mut sql, "r.submitted_at", "r.staff_code");
-        sql.push(" AS cell, CAST(")
-            .position("r.topic", &topics)
-            .push(" AS BIGINT) AS topic, CAST(")
-            .position("r.urgency", &urgencies)
-            .push(" AS BIGINT) AS urgency, u.site_code AS site, COUNT(*) AS n")
-            .from("requests r", "r.submitted_at")
-            .push(" JOIN users u ON u.id = r.requester_id")
-            .filters(
-                scope,
-                "r.submitted_at",
-                "r.center_code",
-                "r.staff_code",
-                true,
-            )
-            .push(" GROUP BY 1, 2, 3, 4");
+        sql.push(
+            "SELECT r.submitted_month AS month, r.staff_code AS staff, r.topic AS topic, \
+               r.urgency AS urgency, r.site_code AS site, COUNT(*) AS n",
+        )
+        .submitted_in(scope)
+        .push(" GROUP BY r.submitted_month, r.staff_code, r.topic, r.urgency, r.site_code");
         sql
     })?;
     Ok(rows
         .into_iter()
-        .map(|row| {
-            let (month, staff) = scope.month_and_staff(row.cell);
-            SubmittedRow {
-                month,
-                staff,
-                topic: topics.get(row.topic as usize).cloned(),
-                urgency: urgencies
-                    .get(row.urgency as usize)
-                    .cloned()
-                    .unwrap_or_default(),
+        .filter_map(|row| {
+            Some(SubmittedRow {
+                month: scope.month_index(&row.month)?,
+                staff: row.staff,
+                topic: row.topic,
+                urgency: row.urgency,
                 site: row.site,
                 n: row.n,
-            }
+            })
         })
         .collect())
 }
@@ -357,9 +378,11 @@ pub enum Milestone {
 }
 
 #[derive(Debug, QueryableByName)]
-struct DelayCell {
-    #[diesel(sql_type = BigInt)]
-    cell: i64,
+struct DelayGroup {
+    #[diesel(sql_type = Text)]
+    month: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    staff: Option<String>,
     #[diesel(sql_type = BigInt)]
     days: i64,
     #[diesel(sql_type = BigInt)]
@@ -368,48 +391,105 @@ struct DelayCell {
 
 /// The requests submitted in each month, by staff and by the whole days they took to reach
 /// `milestone`: `discussed` (first recorded discussed in a meeting) or `delivered` (the first
-/// delivery of their opinion). Those that have not reached it are not counted. Without a site
-/// filter, the index on the figures answers it alone.
+/// delivery of their opinion). Those that have not reached it are not counted. One range of
+/// the milestone's index, read in the order of the groups.
 pub fn delays(
     conn: &mut DbConnection,
     scope: &Scope,
     milestone: Milestone,
 ) -> DbResult<Vec<DelayRow>> {
-    let reached = match milestone {
-        Milestone::Discussed => "r.discussed_at",
-        Milestone::Delivered => "r.delivered_at",
+    let days = match milestone {
+        Milestone::Discussed => "r.discussed_days",
+        Milestone::Delivered => "r.delivered_days",
     };
-    let rows: Vec<DelayCell> = load(conn, |pg| {
+    let rows: Vec<DelayGroup> = load(conn, |pg| {
         let mut sql = Sql::new(pg);
-        sql.months(scope).push("SELECT ");
-        scope.cell(&mut sql, "r.submitted_at", "r.staff_code");
         sql.push(&format!(
-            " AS cell, {} AS days, COUNT(*) AS n",
-            days(pg, reached, "r.submitted_at"),
+            "SELECT r.submitted_month AS month, r.staff_code AS staff, {days} AS days, \
+               COUNT(*) AS n"
         ))
-        .from("requests r", "r.submitted_at")
-        .filters(
-            scope,
-            "r.submitted_at",
-            "r.center_code",
-            "r.staff_code",
-            true,
-        )
-        .push(&format!(" AND {reached} IS NOT NULL GROUP BY 1, 2"));
+        .submitted_in(scope)
+        .push(&format!(
+            " AND {days} IS NOT NULL GROUP BY r.submitted_month, r.staff_code, {days}"
+        ));
         sql
     })?;
     Ok(rows
         .into_iter()
-        .map(|row| {
-            let (month, staff) = scope.month_and_staff(row.cell);
-            DelayRow {
-                month,
-                staff,
+        .filter_map(|row| {
+            Some(DelayRow {
+                month: scope.month_index(&row.month)?,
+                staff: row.staff,
                 days: row.days,
                 n: row.n,
-            }
+            })
         })
         .collect())
+}
+
+/// The month of an instant (UTC) in a center's calendar, as the figures label it: `YYYY-MM`.
+pub fn month_of(at: NaiveDateTime, zone: chrono_tz::Tz) -> String {
+    use chrono::TimeZone;
+    zone.from_utc_datetime(&at).format("%Y-%m").to_string()
+}
+
+/// The whole days from `from` to `to` (a delay of the figures).
+pub fn whole_days(from: NaiveDateTime, to: NaiveDateTime) -> i64 {
+    (to - from).num_seconds().div_euclid(86_400)
+}
+
+/// Fills the month of the requests submitted before the month was kept (see the migration
+/// `figures_by_month`): one statement per month of each center's calendar. Answers how many
+/// requests were filled; none once done, found at once through the partial index of those
+/// left.
+pub fn fill_months(conn: &mut DbConnection) -> DbResult<usize> {
+    use super::schema::{centers, requests};
+    use chrono::{Datelike, Months, NaiveDate, TimeZone};
+    let mut filled = 0;
+    let zones: Vec<(String, String)> = centers::table
+        .select((centers::code, centers::time_zone))
+        .load(conn)?;
+    for (center, zone) in zones {
+        let zone: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::UTC);
+        let missing = requests::submitted_at
+            .is_not_null()
+            .and(requests::submitted_month.is_null())
+            .and(requests::center_code.eq(center.clone()));
+        let (first, last): (Option<NaiveDateTime>, Option<NaiveDateTime>) = requests::table
+            .filter(missing.clone())
+            .select((
+                diesel::dsl::min(requests::submitted_at),
+                diesel::dsl::max(requests::submitted_at),
+            ))
+            .get_result(conn)?;
+        let (Some(first), Some(last)) = (first, last) else {
+            continue;
+        };
+        let local = zone.from_utc_datetime(&first);
+        let mut month = NaiveDate::from_ymd_opt(local.year(), local.month(), 1).expect("a month");
+        let start_of = |day: NaiveDate| {
+            zone.from_local_datetime(&day.and_hms_opt(0, 0, 0).expect("midnight"))
+                .earliest()
+                .map_or(day.and_hms_opt(0, 0, 0).expect("midnight"), |t| {
+                    t.naive_utc()
+                })
+        };
+        while start_of(month) <= last {
+            let next = month
+                .checked_add_months(Months::new(1))
+                .expect("a next month");
+            filled += diesel::update(
+                requests::table
+                    .filter(missing.clone())
+                    .filter(requests::submitted_at.ge(start_of(month)))
+                    .filter(requests::submitted_at.lt(start_of(next))),
+            )
+            .set(requests::submitted_month.eq(month.format("%Y-%m").to_string()))
+            .execute(conn)?;
+            month = next;
+        }
+    }
+    Ok(filled)
 }
 
 /// The timeline's events the figures count: requests for information, rejections and

@@ -33,6 +33,13 @@ pub struct RequestRow {
     pub discussed_at: Option<NaiveDateTime>,
     /// When its opinion was first delivered.
     pub delivered_at: Option<NaiveDateTime>,
+    /// What the activity figures count it by, as it was at submission: the month of its
+    /// center's calendar (`YYYY-MM`) and its requester's site.
+    pub submitted_month: Option<String>,
+    pub site_code: Option<String>,
+    /// The whole days from submission to the first discussion and to the first delivery.
+    pub discussed_days: Option<i64>,
+    pub delivered_days: Option<i64>,
 }
 
 /// A request without its form: what lists and agendas show (the form is the bulk of a row,
@@ -70,6 +77,10 @@ pub struct RequestChanges {
     pub updated_at: Option<NaiveDateTime>,
     pub discussed_at: Option<Option<NaiveDateTime>>,
     pub delivered_at: Option<Option<NaiveDateTime>>,
+    pub submitted_month: Option<Option<String>>,
+    pub site_code: Option<Option<String>>,
+    pub discussed_days: Option<Option<i64>>,
+    pub delivered_days: Option<Option<i64>>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -231,6 +231,10 @@ diesel::table! {
         submitted_at -> Nullable<Timestamp>,
         discussed_at -> Nullable<Timestamp>,
         delivered_at -> Nullable<Timestamp>,
+        submitted_month -> Nullable<Text>,
+        site_code -> Nullable<Text>,
+        discussed_days -> Nullable<BigInt>,
+        delivered_days -> Nullable<BigInt>,
     }
 }
 

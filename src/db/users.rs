@@ -100,11 +100,17 @@ pub fn find_with_roles(
         .select((UserRow::as_select(), user_roles::role.nullable()))
         .order(user_roles::role)
         .load(conn)?;
+    Ok(with_roles(rows))
+}
+
+/// The rows of one thing joined with its roles (one row per role, or one with none), folded
+/// into the thing and its roles.
+pub(super) fn with_roles<T>(rows: Vec<(T, Option<Role>)>) -> Option<(T, Vec<Role>)> {
     let mut rows = rows.into_iter();
-    Ok(rows.next().map(|(user, first)| {
+    rows.next().map(|(thing, first)| {
         let roles = first.into_iter().chain(rows.filter_map(|(_, role)| role));
-        (user, roles.collect())
-    }))
+        (thing, roles.collect())
+    })
 }
 
 pub fn roles(conn: &mut DbConnection, user_id: &str) -> DbResult<Vec<Role>> {

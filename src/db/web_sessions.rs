@@ -53,13 +53,11 @@ pub fn find_with_user(
         ))
         .order(user_roles::role)
         .load(conn)?;
-    let mut rows = rows.into_iter();
-    Ok(rows.next().map(|(session, user, first)| {
-        let roles = first
-            .into_iter()
-            .chain(rows.filter_map(|(_, _, role)| role));
-        (session, user, roles.collect())
-    }))
+    let rows = rows
+        .into_iter()
+        .map(|(session, user, role)| ((session, user), role))
+        .collect();
+    Ok(super::users::with_roles(rows).map(|((session, user), roles)| (session, user, roles)))
 }
 
 /// Marks the session seen at `now`.

@@ -149,6 +149,10 @@ struct RequestIns {
     submitted_at: Option<NaiveDateTime>,
     discussed_at: Option<NaiveDateTime>,
     delivered_at: Option<NaiveDateTime>,
+    submitted_month: Option<String>,
+    site_code: Option<String>,
+    discussed_days: Option<i64>,
+    delivered_days: Option<i64>,
 }
 
 #[derive(Insertable)]
@@ -272,7 +276,7 @@ impl Batch {
         *counts.entry("users").or_default() += write_rows!(conn, users::table, self.users, 15);
         *counts.entry("user_roles").or_default() += write_rows!(conn, user_roles::table, self.roles, 3);
         *counts.entry("meetings").or_default() += write_rows!(conn, meetings::table, self.meetings, 12);
-        *counts.entry("requests").or_default() += write_rows!(conn, requests::table, self.requests, 18);
+        *counts.entry("requests").or_default() += write_rows!(conn, requests::table, self.requests, 22);
         *counts.entry("request_events").or_default() += write_rows!(conn, request_events::table, self.events, 9);
         *counts.entry("messages").or_default() += write_rows!(conn, messages::table, self.messages, 6);
         *counts.entry("opinions").or_default() += write_rows!(conn, opinions::table, self.opinions, 10);
@@ -315,6 +319,7 @@ struct Person {
     email: String,
     language: Language,
     created_at: NaiveDateTime,
+    site: Option<String>,
 }
 
 struct Meeting {
@@ -651,7 +656,7 @@ fn main() -> anyhow::Result<()> {
             &["coordinator"],
             &mut rng,
         )?;
-        coordinator_people.push(Person { id: account.id.clone(), email: account.email.clone(), language: Language::Fr, created_at: now });
+        coordinator_people.push(Person { id: account.id.clone(), email: account.email.clone(), language: Language::Fr, created_at: now, site: Some("necker".into()) });
         coordinators.push(account);
     }
     for (s, code) in staff_codes.iter().enumerate() {
@@ -816,7 +821,7 @@ fn main() -> anyhow::Result<()> {
             full_name: format!("Dr {} {}", forms::capitalised(first), forms::capitalised(last)),
             rpps: consilium_bench::rpps(i as u64),
             specialty: forms::SPECIALTIES.choose(rng).unwrap().to_string(),
-            site_code: Some(site),
+            site_code: Some(site.clone()),
             phone: (rng.random::<f64>() < 0.3).then(|| format!("+33 1 {:02} {:02} {:02} {:02}", rng.random_range(0..100), rng.random_range(0..100), rng.random_range(0..100), rng.random_range(0..100))),
             language: language.as_str().to_owned(),
             status: "active".into(),
@@ -827,7 +832,7 @@ fn main() -> anyhow::Result<()> {
             totp_last_step: None,
         });
         generator.batch.roles.push(RoleIns { user_id: id.clone(), role: "requester".into(), granted_at: created_at });
-        requesters.push(Person { id, email, language, created_at });
+        requesters.push(Person { id, email, language, created_at, site: Some(site) });
     }
     // The sample the scenarios sign in as: requesters of the first quarter (they have requests).
     let mut sample_index: Vec<usize> = (0..(args.requesters / 4).max(1)).collect();
@@ -884,13 +889,26 @@ fn main() -> anyhow::Result<()> {
             submitted_at: None,
             discussed_at: None,
             delivered_at: None,
+            submitted_month: None,
+            site_code: None,
+            discussed_days: None,
+            delivered_days: None,
         };
         let requester_id = requester.id.clone();
+        let requester_site = requester.site.clone();
         g.staff = None;
         g.event(&id, t0, None, "draft", &requester_id, None);
         g.audit(t0, &requester_id, "request.create", "request", &id);
         let urgent = urgency == Urgency::Urgent;
-        let mut finish = |g: &mut Generator, row: RequestIns| {
+        let mut finish = |g: &mut Generator, mut row: RequestIns| {
+            // What the figures count it by, as the service keeps it at submission and at each
+            // milestone.
+            if let Some(submitted) = row.submitted_at {
+                row.submitted_month = Some(consilium::db::kpis::month_of(submitted, zone));
+                row.site_code = requester_site.clone();
+                row.discussed_days = row.discussed_at.map(|at| consilium::db::kpis::whole_days(submitted, at));
+                row.delivered_days = row.delivered_at.map(|at| consilium::db::kpis::whole_days(submitted, at));
+            }
             *statuses.entry(status_name(&row.status)).or_default() += 1;
             g.batch.requests.push(row);
         };
