@@ -79,8 +79,10 @@ pub async fn keep_topped_up(db: Db, shutdown: tokio::sync::watch::Receiver<bool>
         |_| {
             let db = db.clone();
             async move {
-                db.run(|conn| crate::db::with_setup_lock(conn, |conn| top_up(conn, Utc::now())))
-                    .await?;
+                db.run(|conn| {
+                    crate::db::with_setup_lock(conn, |conn| top_up(conn, crate::clock::now()))
+                })
+                .await?;
                 Ok(crate::background::Next::Pause)
             }
         },

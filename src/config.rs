@@ -50,6 +50,15 @@ pub struct Settings {
     pub email: EmailSettings,
     pub auth: AuthSettings,
     pub audit: AuditSettings,
+    #[serde(default)]
+    pub clock: ClockSettings,
+}
+
+/// The service's clock (`crate::clock`).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ClockSettings {
+    /// Seconds the clock runs ahead of the system's: tests only (`CONSILIUM_ENV=test`).
+    pub offset_seconds: i64,
 }
 
 /// Checkpoints of the audit chain, kept outside the database.
@@ -249,6 +258,12 @@ impl Settings {
     /// Refuses unsafe settings in production; outside production, makes a JWT secret once and
     /// keeps it in the data directory so sessions survive restarts.
     pub fn prepare(&mut self, environment: Environment) -> anyhow::Result<()> {
+        if self.clock.offset_seconds != 0 && environment != Environment::Test {
+            bail!(
+                "clock.offset_seconds moves the service's time: it is refused outside \
+                 CONSILIUM_ENV=test"
+            );
+        }
         if environment == Environment::Production {
             let mut problems = Vec::new();
             if self.auth.jwt_secret.expose_secret().len() < MIN_JWT_SECRET_LEN {
@@ -376,6 +391,22 @@ mod tests {
         settings.storage.encryption_key = SecretString::from(DataKey::generate_base64());
         settings.prepare(Environment::Production).unwrap();
         assert_eq!(settings.server.public_url, "https://consilium.example.org");
+    }
+
+    #[test]
+    fn only_tests_may_move_the_clock() {
+        for environment in [Environment::Development, Environment::Production] {
+            let mut settings = defaults();
+            settings.clock.offset_seconds = 86_400;
+            let error = settings.prepare(environment).unwrap_err().to_string();
+            assert!(error.contains("clock.offset_seconds"), "{error}");
+        }
+        let dir = std::env::temp_dir().join(format!("consilium-clock-{}", uuid::Uuid::new_v4()));
+        let mut settings = defaults();
+        settings.storage.dir = dir.clone();
+        settings.clock.offset_seconds = 86_400;
+        settings.prepare(Environment::Test).unwrap();
+        std::fs::remove_dir_all(dir).ok();
     }
 
     #[test]

@@ -55,6 +55,8 @@ pub struct RequestRecord<'a> {
     /// The requester's language (`fr`, `en`): the document's.
     pub language: &'a str,
     pub staff_name: Option<&'a str>,
+    /// The reference of the request this one follows up, if it is a follow-up.
+    pub parent_reference: Option<&'a str>,
     pub created_at: DateTime<Utc>,
     pub submitted_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
@@ -275,11 +277,12 @@ pub fn bundle(record: &RequestRecord<'_>) -> Value {
 
     // The request itself.
     let authored = instant(record.submitted_at.unwrap_or(record.created_at));
+    let requests_system = format!("{}/requests", record.public_url.trim_end_matches('/'));
     let mut service = json!({
         "resourceType": "ServiceRequest",
         "id": id_of(&service_url),
         "identifier": [{
-            "system": format!("{}/requests", record.public_url.trim_end_matches('/')),
+            "system": requests_system,
             "value": record.reference,
         }],
         "status": service_request_status(record.status),
@@ -295,6 +298,15 @@ pub fn bundle(record: &RequestRecord<'_>) -> Value {
     });
     if let Some(topic) = form.topic {
         service["category"] = json!([{"text": topic.as_str()}]);
+    }
+    // A follow-up is based on the request it follows up: a logical reference, by the
+    // identifier that request's own bundle gives its ServiceRequest (it is not in this one).
+    if let Some(parent) = record.parent_reference {
+        service["basedOn"] = json!([{
+            "type": "ServiceRequest",
+            "identifier": {"system": requests_system, "value": parent},
+            "display": parent,
+        }]);
     }
     if let Some(staff) = record.staff_name {
         service["performer"] = json!([{"display": staff}]);

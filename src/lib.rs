@@ -17,6 +17,7 @@ pub mod background;
 pub mod backup;
 pub mod calendar;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod db;

@@ -27,6 +27,8 @@ use utoipa_actix_web::AppExt;
 
 /// Opens the database, applies the migrations and seeds the network.
 pub async fn prepare_database(settings: &Settings) -> anyhow::Result<Db> {
+    // The clock first: the service and the worker both start here.
+    crate::clock::set_offset(settings.clock.offset_seconds);
     let db = Db::new(&settings.database_url(), &settings.db_pool_options())?;
     let network = NetworkFile::load(&settings.network.file)?;
     let handle = db.clone();
@@ -40,7 +42,7 @@ pub async fn prepare_database(settings: &Settings) -> anyhow::Result<Db> {
             db::write_transaction(conn, |conn| -> anyhow::Result<usize> {
                 Ok(db::kpis::fill_months(conn)?)
             })?;
-            crate::calendar::top_up(conn, chrono::Utc::now())
+            crate::calendar::top_up(conn, crate::clock::now())
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             Ok(())
         })

@@ -217,6 +217,8 @@ pub fn opinion(rng: &mut impl Rng) -> consilium::domain::opinion::OpinionContent
                 kind: *kinds.choose(rng).unwrap(),
                 text: RECOMMENDATIONS.choose(rng).unwrap().to_string(),
                 site_code: None,
+                due_on: None,
+                staff: None,
             })
             .collect(),
         references: Vec::new(),

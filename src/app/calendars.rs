@@ -54,7 +54,7 @@ pub async fn staff_calendar(
         .db
         .write(move |conn| {
             let staff = db::network::staff(conn, &code)?.ok_or(AppError::NotFound)?;
-            let now = Utc::now();
+            let now = crate::clock::now();
             let meetings = db::meetings::list_for_staff(
                 conn,
                 &staff.code,
@@ -149,7 +149,7 @@ pub async fn feed(
                 return Err(AppError::NotFound);
             }
             let context = context.with_actor(&user.id);
-            let now = Utc::now();
+            let now = crate::clock::now();
             let events = if roles
                 .iter()
                 .any(|r| matches!(r, Role::Coordinator | Role::Admin | Role::Expert))

@@ -45,6 +45,10 @@ fn bundle_of(
         None => None,
     };
     let form = super::views::parse_form(&request)?;
+    let parent_reference = match &request.parent_id {
+        Some(parent) => db::requests::reference_of(conn, parent)?,
+        None => None,
+    };
     fn person(user: &db::users::UserRow) -> fhir::Person<'_> {
         fhir::Person {
             rpps: &user.rpps,
@@ -60,6 +64,7 @@ fn bundle_of(
         form: &form,
         language: requester.language.as_str(),
         staff_name: staff_name.as_deref(),
+        parent_reference: parent_reference.as_deref(),
         created_at: request.created_at.and_utc(),
         submitted_at: request.submitted_at.map(|t| t.and_utc()),
         updated_at: request.updated_at.and_utc(),

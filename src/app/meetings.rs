@@ -85,7 +85,7 @@ impl UpdateMeetingBody {
         if self.capacity.is_some_and(|c| !(1..=500).contains(&c)) {
             errors.push(FieldError::new("capacity", "must be between 1 and 500"));
         }
-        if self.starts_at.is_some_and(|t| t < Utc::now()) {
+        if self.starts_at.is_some_and(|t| t < crate::clock::now()) {
             errors.push(FieldError::new("starts_at", "must be in the future"));
         }
         if let Some(url) = &self.video_url {
@@ -122,7 +122,7 @@ pub struct NewMeetingBody {
 impl NewMeetingBody {
     fn check(&self) -> Vec<FieldError> {
         let mut errors = Vec::new();
-        let now = Utc::now();
+        let now = crate::clock::now();
         if self.starts_at < now - chrono::Duration::days(7)
             || self.starts_at > now + chrono::Duration::days(730)
         {
@@ -564,7 +564,7 @@ pub async fn of_staff(
                 .unwrap_or(chrono_tz::UTC);
             let from = match &from {
                 Some(value) => parse_bound(value, "from", zone, false)?,
-                None => Utc::now(),
+                None => crate::clock::now(),
             };
             let to = match &to {
                 Some(value) => parse_bound(value, "to", zone, true)?,

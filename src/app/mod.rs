@@ -11,6 +11,7 @@ pub mod context;
 pub mod error;
 pub mod exports;
 pub mod fhir;
+pub mod follow_ups;
 pub mod idempotency;
 pub mod input;
 pub mod kpis;

@@ -174,7 +174,7 @@ pub struct StaffAhead {
 pub async fn staffs_ahead(state: &AppState) -> Result<Vec<StaffAhead>, AppError> {
     let mut ahead = Vec::new();
     for staff in staffs(state).await?.iter().cloned() {
-        let now = chrono::Utc::now();
+        let now = crate::clock::now();
         let cutoff = chrono::Duration::minutes(staff.cutoff_minutes);
         let next_meeting = super::meetings::of_staff(state, &staff.code, None, None)
             .await?

@@ -135,7 +135,11 @@ pub async fn write(
                 .into_iter()
                 .map(|s| s.code)
                 .collect();
-            AppError::unless_valid(content.check(|code| sites.iter().any(|s| s == code)))?;
+            let staffs = db::network::staff_codes(conn)?;
+            AppError::unless_valid(content.check(
+                |code| sites.iter().any(|s| s == code),
+                |code| staffs.iter().any(|s| s == code),
+            ))?;
             require_status(&request, &request_status::OPINION_WRITABLE, |_| {
                 "An opinion is written once the request was discussed in a meeting.".into()
             })?;
@@ -200,6 +204,9 @@ pub async fn deliver(
                 .ok_or_else(|| {
                     AppError::refused("There is no draft opinion to deliver.", request.status)
                 })?;
+            let content: OpinionContent = serde_json::from_str(&draft.content)
+                .map_err(|e| anyhow::anyhow!("stored opinion: {e}"))?;
+            AppError::unless_valid(content.check_due_dates(workflow::today(conn)?))?;
             let amended = request.status == RequestStatus::Completed;
             let request = if amended {
                 request
@@ -215,6 +222,26 @@ pub async fn deliver(
             if db::opinions::deliver(conn, &draft.id, &caller.id, db::now())? == 0 {
                 return Err(AppError::conflict("The opinion was delivered meanwhile."));
             }
+            // Its recommendations with a date, for the follow-up lists.
+            let dues: Vec<db::follow_ups::Due> = content
+                .recommendations
+                .iter()
+                .enumerate()
+                .filter_map(|(i, r)| {
+                    Some(db::follow_ups::Due {
+                        recommendation: i as i64,
+                        staff_code: r.staff.clone(),
+                        due_on: r.due_on?,
+                    })
+                })
+                .collect();
+            db::follow_ups::replace(
+                conn,
+                &request.id,
+                &request.center_code,
+                &request.requester_id,
+                &dues,
+            )?;
             let action = if amended {
                 "opinion.amend"
             } else {

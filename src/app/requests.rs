@@ -65,69 +65,97 @@ pub async fn create(
             }
             let center = db::network::center(conn)?;
             AppError::unless_valid(form.check_format(workflow::today_in(&center)))?;
-            let now = db::now();
-            let id = db::new_id();
-            audit::record(
-                conn,
-                &actor.context,
-                "request.create",
-                "request",
-                Some(&id),
-                Audited::Allowed,
-            )?;
-            // The reference counter's row stays locked until commit, and every creation of the
-            // year waits for it: take it last, and read nothing back after it.
-            let year = i64::from(now.year());
-            let number = db::requests::next_reference_number(conn, &center.code, year)?;
-            let urgency = form.urgency.unwrap_or(Urgency::Routine);
-            let request = db::requests::RequestRow {
-                id: id.clone(),
-                reference: format!("{}-{year}-{number:05}", center.code),
-                center_code: center.code,
-                requester_id: actor.id.clone(),
-                status: RequestStatus::Draft,
-                version: 1,
-                topic: form.topic,
-                urgency,
-                form: serde_json::to_string(&RequestForm {
-                    urgency: Some(urgency),
-                    ..form
-                })?,
-                staff_code: None,
-                proposed_meeting_id: None,
-                meeting_id: None,
-                rejection_reason: None,
-                created_at: now,
-                updated_at: now,
-                submitted_at: None,
-                discussed_at: None,
-                delivered_at: None,
-                submitted_month: None,
-                site_code: None,
-                discussed_days: None,
-                delivered_days: None,
-            };
-            db::requests::insert(conn, &request)?;
-            let created = db::requests::EventRow {
-                id: db::new_id(),
-                request_id: id,
-                at: now,
-                from_status: None,
-                to_status: RequestStatus::Draft,
-                actor_id: Some(actor.id.clone()),
-                note: None,
-                center_code: request.center_code.clone(),
-                staff_code: None,
-            };
-            db::requests::insert_event(conn, &created)?;
-            let requester = PersonRef {
-                id: actor.id.clone(),
-                full_name: actor.full_name.clone(),
-            };
-            let view = assemble(request, requester, vec![created], Vec::new(), None, None)?;
+            let view = new_draft(conn, &actor, center, form, None, "request.create")?;
             replay.store(conn, 201, view)
         })
         .await
+}
+
+/// Writes a new draft of `actor` (its audit row, its reference, its first timeline entry), a
+/// follow-up of `parent` (a request and the index of one of its opinion's recommendations)
+/// when given. The form is checked already.
+pub(crate) fn new_draft(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    center: db::network::CenterRow,
+    form: RequestForm,
+    parent: Option<(String, Option<i64>)>,
+    action: &str,
+) -> Result<RequestView, AppError> {
+    let now = db::now();
+    let id = db::new_id();
+    audit::record(
+        conn,
+        &actor.context,
+        action,
+        "request",
+        Some(&id),
+        Audited::Allowed,
+    )?;
+    // The reference counter's row stays locked until commit, and every creation of the
+    // year waits for it: take it last, and read nothing back after it.
+    let year = i64::from(now.year());
+    let number = db::requests::next_reference_number(conn, &center.code, year)?;
+    let urgency = form.urgency.unwrap_or(Urgency::Routine);
+    let (parent_id, parent_recommendation) = parent.unzip();
+    let request = db::requests::RequestRow {
+        id: id.clone(),
+        reference: format!("{}-{year}-{number:05}", center.code),
+        center_code: center.code,
+        requester_id: actor.id.clone(),
+        status: RequestStatus::Draft,
+        version: 1,
+        topic: form.topic,
+        urgency,
+        form: serde_json::to_string(&RequestForm {
+            urgency: Some(urgency),
+            ..form
+        })?,
+        staff_code: None,
+        proposed_meeting_id: None,
+        meeting_id: None,
+        rejection_reason: None,
+        created_at: now,
+        updated_at: now,
+        submitted_at: None,
+        discussed_at: None,
+        delivered_at: None,
+        submitted_month: None,
+        site_code: None,
+        discussed_days: None,
+        delivered_days: None,
+        parent_id,
+        parent_recommendation: parent_recommendation.flatten(),
+    };
+    db::requests::insert(conn, &request)?;
+    let created = db::requests::EventRow {
+        id: db::new_id(),
+        request_id: id,
+        at: now,
+        from_status: None,
+        to_status: RequestStatus::Draft,
+        actor_id: Some(actor.id.clone()),
+        note: None,
+        center_code: request.center_code.clone(),
+        staff_code: None,
+    };
+    db::requests::insert_event(conn, &created)?;
+    let requester = PersonRef {
+        id: actor.id.clone(),
+        full_name: actor.full_name.clone(),
+    };
+    let parent = match &request.parent_id {
+        Some(parent_id) => super::views::parent_ref(conn, parent_id)?,
+        None => None,
+    };
+    assemble(
+        request,
+        requester,
+        vec![created],
+        Vec::new(),
+        (None, None),
+        (parent, Vec::new()),
+    )
 }
 
 /// Changes a draft (or a request awaiting information) with a JSON merge patch of its fields;
@@ -247,6 +275,17 @@ pub async fn submit(
                     proposed_id.as_deref(),
                 )
                 .apply(conn, &caller.context, &public_url, &request)?;
+            // A follow-up submitted: its recommendation is done.
+            if let (Some(parent), Some(index)) = (&request.parent_id, request.parent_recommendation)
+            {
+                db::follow_ups::set_follow_up(
+                    conn,
+                    parent,
+                    index,
+                    &request.id,
+                    request.submitted_at,
+                )?;
+            }
             let view = view_by(conn, request, &caller)?;
             replay.store(conn, 200, view)
         },

@@ -79,6 +79,51 @@ pub struct RequestView {
     pub created_at: DateTime<Utc>,
     pub submitted_at: Option<DateTime<Utc>>,
     pub timeline: Vec<TimelineEntry>,
+    /// The request whose opinion this one follows up (null for a first request).
+    pub parent: Option<RequestLink>,
+    /// The follow-up requests made from this request's opinion, oldest first.
+    pub follow_ups: Vec<FollowUpRef>,
+}
+
+/// A request named by its id and reference.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RequestLink {
+    pub id: String,
+    pub reference: String,
+}
+
+/// A follow-up request of an opinion.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FollowUpRef {
+    pub id: String,
+    pub reference: String,
+    pub status: RequestStatus,
+    /// The index of the opinion's recommendation it follows up (null: the opinion as a whole).
+    pub recommendation: Option<i64>,
+}
+
+impl From<db::requests::FollowUpRow> for FollowUpRef {
+    fn from(row: db::requests::FollowUpRow) -> Self {
+        FollowUpRef {
+            id: row.id,
+            reference: row.reference,
+            status: row.status,
+            recommendation: row.parent_recommendation,
+        }
+    }
+}
+
+/// The parent of a follow-up, by its id.
+pub fn parent_ref(
+    conn: &mut DbConnection,
+    parent_id: &str,
+) -> Result<Option<RequestLink>, AppError> {
+    Ok(
+        db::requests::reference_of(conn, parent_id)?.map(|reference| RequestLink {
+            id: parent_id.to_owned(),
+            reference,
+        }),
+    )
 }
 
 /// A line of a request list (no clinical content).
@@ -216,13 +261,26 @@ fn load_view(
     let attachments = db::attachments::list(conn, &request.id)?;
     let proposed_meeting = meeting_ref(conn, &request.proposed_meeting_id)?;
     let meeting = meeting_ref(conn, &request.meeting_id)?;
+    let parent = match &request.parent_id {
+        Some(parent_id) => parent_ref(conn, parent_id)?,
+        None => None,
+    };
+    // Follow-ups are made from a delivered opinion only: a request before it has none.
+    let follow_ups = if request.status == RequestStatus::Completed {
+        db::requests::follow_ups(conn, &request.id)?
+            .into_iter()
+            .map(Into::into)
+            .collect()
+    } else {
+        Vec::new()
+    };
     assemble(
         request,
         requester,
         events,
         attachments,
-        proposed_meeting,
-        meeting,
+        (proposed_meeting, meeting),
+        (parent, follow_ups),
     )
 }
 
@@ -232,8 +290,8 @@ pub fn assemble(
     requester: PersonRef,
     events: Vec<db::requests::EventRow>,
     attachments: Vec<db::attachments::AttachmentRow>,
-    proposed_meeting: Option<MeetingRef>,
-    meeting: Option<MeetingRef>,
+    (proposed_meeting, meeting): (Option<MeetingRef>, Option<MeetingRef>),
+    (parent, follow_ups): (Option<RequestLink>, Vec<FollowUpRef>),
 ) -> Result<RequestView, AppError> {
     let timeline = events
         .into_iter()
@@ -260,5 +318,7 @@ pub fn assemble(
         rejection_reason: request.rejection_reason,
         created_at: request.created_at.and_utc(),
         submitted_at: request.submitted_at.map(|t| t.and_utc()),
+        parent,
+        follow_ups,
     })
 }

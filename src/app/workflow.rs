@@ -3,7 +3,6 @@
 //! the timeline, the audit row and the requester's e-mail, in one [`Change`]), routing a topic
 //! to its staff, proposing a meeting, and telling people by e-mail.
 
-use chrono::Utc;
 use serde_json::json;
 
 use super::{Actor, AppError, RequestContext};
@@ -439,7 +438,9 @@ pub fn today(conn: &mut DbConnection) -> Result<chrono::NaiveDate, AppError> {
 
 /// Today in the calendar of a center already read.
 pub fn today_in(center: &db::network::CenterRow) -> chrono::NaiveDate {
-    Utc::now().with_timezone(&zone(center)).date_naive()
+    crate::clock::now()
+        .with_timezone(&zone(center))
+        .date_naive()
 }
 
 /// The time zone of a center's calendar.

@@ -5,6 +5,7 @@ pub mod attachments;
 pub mod audit;
 pub mod calendar_feeds;
 pub mod error;
+pub mod follow_ups;
 pub mod idempotency;
 pub mod kpis;
 pub mod meetings;
@@ -456,7 +457,7 @@ pub fn new_id() -> String {
 
 /// The current instant as stored in the database (UTC, microsecond precision on both backends).
 pub fn now() -> chrono::NaiveDateTime {
-    let now = chrono::Utc::now().naive_utc();
+    let now = crate::clock::now().naive_utc();
     now.with_nanosecond((now.nanosecond() / 1_000) * 1_000)
         .unwrap_or(now)
 }

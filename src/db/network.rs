@@ -181,3 +181,11 @@ pub fn staff_name(conn: &mut DbConnection, code: &str) -> DbResult<Option<String
         .first(conn)
         .optional()?)
 }
+
+/// The codes of the network's staffs.
+pub fn staff_codes(conn: &mut DbConnection) -> DbResult<Vec<String>> {
+    Ok(staffs::table
+        .select(staffs::code)
+        .order(staffs::code)
+        .load(conn)?)
+}

@@ -40,6 +40,57 @@ pub struct RequestRow {
     /// The whole days from submission to the first discussion and to the first delivery.
     pub discussed_days: Option<i64>,
     pub delivered_days: Option<i64>,
+    /// The request whose opinion this one follows up, and the index of the recommendation it
+    /// follows (none: the opinion as a whole).
+    pub parent_id: Option<String>,
+    pub parent_recommendation: Option<i64>,
+}
+
+/// A follow-up of a request, as its parent lists it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = requests)]
+pub struct FollowUpRow {
+    pub id: String,
+    pub reference: String,
+    pub status: RequestStatus,
+    pub parent_recommendation: Option<i64>,
+}
+
+/// The follow-ups of `parent_id`, oldest first.
+pub fn follow_ups(conn: &mut DbConnection, parent_id: &str) -> DbResult<Vec<FollowUpRow>> {
+    Ok(requests::table
+        .filter(requests::parent_id.eq(parent_id))
+        .select(FollowUpRow::as_select())
+        .order((requests::created_at, requests::id))
+        .load(conn)?)
+}
+
+/// The follow-up of `parent_id` made for its recommendation `recommendation` (none: for the
+/// opinion as a whole), if there is one.
+pub fn follow_up_of(
+    conn: &mut DbConnection,
+    parent_id: &str,
+    recommendation: Option<i64>,
+) -> DbResult<Option<RequestRow>> {
+    let query = requests::table
+        .filter(requests::parent_id.eq(parent_id))
+        .select(RequestRow::as_select())
+        .order((requests::created_at, requests::id))
+        .into_boxed();
+    let query = match recommendation {
+        Some(index) => query.filter(requests::parent_recommendation.eq(index)),
+        None => query.filter(requests::parent_recommendation.is_null()),
+    };
+    Ok(query.first(conn).optional()?)
+}
+
+/// The reference of a request.
+pub fn reference_of(conn: &mut DbConnection, id: &str) -> DbResult<Option<String>> {
+    Ok(requests::table
+        .find(id)
+        .select(requests::reference)
+        .get_result(conn)
+        .optional()?)
 }
 
 /// A request without its form: what lists and agendas show (the form is the bulk of a row,

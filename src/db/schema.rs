@@ -235,6 +235,8 @@ diesel::table! {
         site_code -> Nullable<Text>,
         discussed_days -> Nullable<BigInt>,
         delivered_days -> Nullable<BigInt>,
+        parent_id -> Nullable<Text>,
+        parent_recommendation -> Nullable<BigInt>,
     }
 }
 
@@ -323,12 +325,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    follow_up_dues (request_id, recommendation) {
+        request_id -> Text,
+        recommendation -> BigInt,
+        center_code -> Text,
+        requester_id -> Text,
+        staff_code -> Nullable<Text>,
+        due_on -> Date,
+        follow_up_id -> Nullable<Text>,
+        follow_up_submitted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(follow_up_dues -> requests (request_id));
 diesel::joinable!(web_sessions -> users (user_id));
 diesel::joinable!(calendar_feeds -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     calendar_feeds,
     centers,
+    follow_up_dues,
     sites,
     user_roles,
     email_tokens,

@@ -4,6 +4,7 @@ pub mod account;
 pub mod departement;
 pub mod email_address;
 pub mod field_error;
+pub mod follow_up;
 pub mod ids;
 pub mod mail;
 pub mod meeting;

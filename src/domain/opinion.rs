@@ -1,5 +1,6 @@
 //! The RCP's opinion on a request, and the attendance of the meeting that gave it.
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -66,6 +67,13 @@ pub struct Recommendation {
     /// For a referral: the network site the patient is referred to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub site_code: Option<String>,
+    /// When the result or the re-evaluation is expected (not in the past at delivery).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_on: Option<NaiveDate>,
+    /// The staff whose meeting should see the follow-up (a staff code of the network).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "fmg2025")]
+    pub staff: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -112,8 +120,13 @@ fn bounded(text: &str, field: String, max: usize, required: bool, errors: &mut V
 }
 
 impl OpinionContent {
-    /// Every invalid field; `site_exists` tells whether a referral's site is in the network.
-    pub fn check(&self, site_exists: impl Fn(&str) -> bool) -> Vec<FieldError> {
+    /// Every invalid field; `site_exists` and `staff_exists` tell whether a referral's site
+    /// and a recommendation's staff are in the network.
+    pub fn check(
+        &self,
+        site_exists: impl Fn(&str) -> bool,
+        staff_exists: impl Fn(&str) -> bool,
+    ) -> Vec<FieldError> {
         let mut errors = Vec::new();
         bounded(&self.summary, "summary".into(), 10_000, true, &mut errors);
         bounded(
@@ -156,6 +169,14 @@ impl OpinionContent {
                 )),
                 _ => {}
             }
+            if let Some(staff) = &recommendation.staff
+                && !staff_exists(staff)
+            {
+                errors.push(FieldError::new(
+                    format!("recommendations[{i}].staff"),
+                    "is not a staff of the network",
+                ));
+            }
         }
         if self.references.len() > 50 {
             errors.push(FieldError::new("references", "must hold at most 50 items"));
@@ -170,6 +191,23 @@ impl OpinionContent {
             );
         }
         errors
+    }
+}
+
+impl OpinionContent {
+    /// The due dates already past on `today` (checked at delivery: a draft may wait).
+    pub fn check_due_dates(&self, today: NaiveDate) -> Vec<FieldError> {
+        self.recommendations
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.due_on.is_some_and(|due| due < today))
+            .map(|(i, _)| {
+                FieldError::new(
+                    format!("recommendations[{i}].due_on"),
+                    "is in the past: set the date when the result or the re-evaluation is expected",
+                )
+            })
+            .collect()
     }
 }
 
@@ -267,12 +305,24 @@ mod tests {
             "recommendations": [
                 {"kind": "referral", "text": "Follow-up"},
                 {"kind": "referral", "text": "Follow-up", "site_code": "atlantis"},
-                {"kind": "genetic_test", "text": "FGFR3"}
+                {"kind": "genetic_test", "text": "FGFR3", "staff": "fmg2025", "due_on": "2026-01-10"},
+                {"kind": "genetic_test", "text": "FGFR3", "staff": "atlantis"}
             ]
         }))
         .unwrap();
+        assert_eq!(
+            content.check_due_dates("2026-01-10".parse().unwrap()),
+            [],
+            "due today is not past"
+        );
+        let late: Vec<_> = content
+            .check_due_dates("2026-01-11".parse().unwrap())
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(late, ["recommendations[2].due_on"]);
         let fields: Vec<_> = content
-            .check(|site| site == "nancy")
+            .check(|site| site == "nancy", |staff| staff == "fmg2025")
             .into_iter()
             .map(|e| e.field)
             .collect();
@@ -280,7 +330,8 @@ mod tests {
             fields,
             [
                 "recommendations[0].site_code",
-                "recommendations[1].site_code"
+                "recommendations[1].site_code",
+                "recommendations[3].staff"
             ]
         );
     }

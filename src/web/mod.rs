@@ -57,6 +57,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(requests::withdraw),
         )
         .route("/requests/{id}/messages", web::post().to(requests::message))
+        .route(
+            "/requests/{id}/follow-ups",
+            web::post().to(requests::follow_up),
+        )
         .route("/triage", web::get().to(triage::page))
         .route("/requests/{id}/opinion", web::get().to(opinion::page))
         .route("/requests/{id}/opinion", web::post().to(opinion::save))

@@ -13,6 +13,7 @@ mod cli;
 mod coordination;
 mod exports;
 mod fhir;
+mod follow_ups;
 mod http;
 mod key_rotation;
 mod kpis;

@@ -202,6 +202,11 @@ impl Api {
         self.act(id, "opinion/deliver", json!({}), token)
     }
 
+    /// Prepares the follow-up of request `id` (`{"recommendation": i}`, or `{}`).
+    pub fn follow_up(&self, id: &str, body: Value, token: &str) -> Call {
+        self.act(id, "follow-ups", body, token)
+    }
+
     /// Uploads `file` as an attachment of request `id` (a multipart form of one `file` part).
     pub fn upload(&self, id: &str, file: reqwest::multipart::Part, token: &str) -> Call {
         let form = reqwest::multipart::Form::new().part("file", file);

@@ -6,6 +6,8 @@ pub mod attachment_upload;
 pub mod create;
 pub mod deliver_opinion;
 pub mod fhir;
+pub mod follow_up;
+pub mod follow_ups_list;
 pub mod get;
 pub mod get_opinion;
 pub mod list;
@@ -45,7 +47,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(deliver_opinion::deliver_opinion)
         .service(get_opinion::get_opinion)
         .service(opinion_pdf::opinion_pdf)
-        .service(fhir::request_fhir);
+        .service(fhir::request_fhir)
+        .service(follow_up::create_follow_up)
+        .service(follow_ups_list::list_follow_ups);
 }
 
 /// The version in `If-Match`, if any.

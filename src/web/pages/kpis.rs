@@ -100,7 +100,7 @@ pub async fn page(web: Web, query: web::Query<KpiQuery>) -> Result<HttpResponse,
             .await
             .parse()
             .unwrap_or(chrono_tz::Europe::Paris);
-        let (from, to) = default_period(chrono::Utc::now().with_timezone(&zone).date_naive());
+        let (from, to) = default_period(crate::clock::now().with_timezone(&zone).date_naive());
         (query.from, query.to) = (Some(from), Some(to));
     }
     let staffs = app::network::staffs(&web.state).await.or_page(&web)?;

@@ -232,7 +232,7 @@ async fn meeting_page(
     let quorum = staff.map_or(0, |s| s.quorum_specialties);
     let can_hold = actor.has_role(Role::Coordinator)
         && meeting.meeting.status == MeetingStatus::Planned
-        && meeting.meeting.starts_at <= chrono::Utc::now();
+        && meeting.meeting.starts_at <= crate::clock::now();
     let mut participants = match typed {
         Some(typed) => typed,
         None if can_hold => app::meetings::regulars(&web.state, actor, &meeting.meeting)
@@ -279,7 +279,7 @@ async fn meeting_page(
             "can_change",
             actor.has_role(Role::Coordinator)
                 && meeting.meeting.status == MeetingStatus::Planned
-                && meeting.meeting.starts_at > chrono::Utc::now(),
+                && meeting.meeting.starts_at > crate::clock::now(),
         )
         .with("participants", &participants)
         .with("offered_from_last", offered_from_last)

@@ -35,6 +35,9 @@ pub async fn page(web: Web, id: web::Path<String>) -> Result<HttpResponse, WebEr
     editor(&web, &id, values, &[], StatusCode::OK).await
 }
 
+/// The fields of a recommendation's row, as SCREENS.md names them (`recommendations[i].kind`…).
+const RECOMMENDATION_PARTS: [&str; 5] = ["kind", "text", "site_code", "due_on", "staff"];
+
 /// The opinion's content as the form's fields.
 fn values_of(content: &Value) -> Map<String, Value> {
     let mut values = Map::new();
@@ -58,7 +61,7 @@ fn values_of(content: &Value) -> Map<String, Value> {
         .iter()
         .enumerate()
     {
-        for part in ["kind", "text", "site_code"] {
+        for part in RECOMMENDATION_PARTS {
             values.insert(
                 format!("recommendations[{i}].{part}"),
                 json!(text(&row[part])),
@@ -94,6 +97,7 @@ async fn editor(
         .count()
         + BLANK_ROWS;
     let sites = app::network::sites(&web.state, None).await.or_page(web)?;
+    let staffs = app::network::staffs(&web.state).await.or_page(web)?;
     let lang = web.lang();
     let form_errors = FormErrors::new(lang, errors);
     web.page("opinion_form.html")
@@ -122,6 +126,13 @@ async fn editor(
             sites
                 .iter()
                 .map(|s| (s.site.code.clone(), s.site.name.clone()))
+                .collect::<Vec<_>>(),
+        )
+        .with(
+            "staffs",
+            staffs
+                .iter()
+                .map(|s| (s.code.clone(), s.name.clone()))
                 .collect::<Vec<_>>(),
         )
         .with("can_deliver", actor.has_role(Role::Coordinator))
@@ -153,13 +164,27 @@ fn content_of(form: &Submitted) -> (Map<String, Value>, Result<OpinionContent, V
     for i in form.row_indexes("recommendations") {
         let field = |part: &str| form.text(&format!("recommendations[{i}].{part}"));
         let (kind, text, site) = (field("kind"), field("text"), field("site_code"));
+        let (due_on, staff) = (field("due_on"), field("staff"));
         if kind.is_empty() && text.trim().is_empty() {
             continue;
         }
         let row = recommendations.len();
-        for (part, value) in [("kind", &kind), ("text", &text), ("site_code", &site)] {
+        for (part, value) in RECOMMENDATION_PARTS
+            .iter()
+            .zip([&kind, &text, &site, &due_on, &staff])
+        {
             values.insert(format!("recommendations[{row}].{part}"), json!(value));
         }
+        let due_on = match due_on.trim() {
+            "" => None,
+            date => date.parse::<chrono::NaiveDate>().ok().or_else(|| {
+                errors.push(FieldError::new(
+                    format!("recommendations[{row}].due_on"),
+                    "must be a date",
+                ));
+                None
+            }),
+        };
         let kind = RecommendationKind::parse(&kind).unwrap_or_else(|| {
             errors.push(FieldError::new(
                 format!("recommendations[{row}].kind"),
@@ -171,6 +196,8 @@ fn content_of(form: &Submitted) -> (Map<String, Value>, Result<OpinionContent, V
             kind,
             text: text.trim().to_owned(),
             site_code: Some(site).filter(|s| !s.is_empty()),
+            due_on,
+            staff: Some(staff).filter(|s| !s.is_empty()),
         });
     }
     let orpha = form.text("diagnosis.orpha_code");
@@ -195,7 +222,7 @@ fn content_of(form: &Submitted) -> (Map<String, Value>, Result<OpinionContent, V
     }
     // Refused here already: the rest of the form's mistakes are said at once too (the sites
     // are checked by the use case, when nothing else is wrong).
-    errors.extend(content.check(|_| true));
+    errors.extend(content.check(|_| true, |_| true));
     (values, Err(errors))
 }
 

@@ -21,6 +21,7 @@ use crate::app::{self, AppError};
 use crate::domain::FieldError;
 use crate::domain::account::Role;
 use crate::domain::ids::RequestId;
+use crate::domain::opinion::OpinionStatus;
 use crate::domain::request_form::{Topic, Urgency};
 use crate::domain::request_status::{self, RequestStatus, Transition};
 
@@ -423,6 +424,7 @@ const DONE: &[&str] = &[
     "rejected",
     "opinion_saved",
     "delivered",
+    "follow_up",
 ];
 
 /// `GET /requests/{id}`: the request as its requester follows it.
@@ -487,15 +489,15 @@ pub(super) async fn request_page(
         .rev()
         .find(|m| m.author.role == Role::Coordinator)
         .map(|m| m.body.clone());
-    let staff_name = match &view.staff {
-        Some(code) => app::network::staffs(&web.state)
-            .await
-            .or_page(web)?
+    let staffs = app::network::staffs(&web.state).await.or_page(web)?;
+    let staff_name_of = |code: &str| {
+        staffs
             .iter()
-            .find(|s| &s.code == code)
-            .map(|s| s.name.clone()),
-        None => None,
+            .find(|s| s.code == code)
+            .map(|s| s.name.clone())
     };
+    let staff_name = view.staff.as_deref().and_then(staff_name_of);
+    let follow_ups = follow_up_rows(&view, opinion.as_ref(), staff_name_of, web.lang());
     let decide = if actor.has_role(Role::Coordinator) {
         Some(decisions(web, &view, &allowed).await?)
     } else {
@@ -529,6 +531,7 @@ pub(super) async fn request_page(
         .with("question", question)
         .with("messages", &messages.items)
         .with("opinion", opinion)
+        .with("follow_ups", follow_ups)
         .with("decide", decide)
         .with("can_write_opinion", can_write_opinion)
         .with("max_file", max_file)
@@ -542,6 +545,77 @@ pub(super) async fn request_page(
         .with("request", &view)
         .status(status)
         .render()
+}
+
+/// The delivered opinion's recommendations that call for a follow-up (a due date or a staff),
+/// each with the follow-up made for it, if any.
+fn follow_up_rows(
+    view: &RequestView,
+    opinion: Option<&app::opinions::OpinionView>,
+    staff_name: impl Fn(&str) -> Option<String>,
+    lang: crate::domain::account::Language,
+) -> Vec<serde_json::Value> {
+    let Some(opinion) = opinion else {
+        return Vec::new();
+    };
+    let Some(delivered) = std::iter::once(&opinion.current)
+        .chain(&opinion.previous_versions)
+        .find(|version| version.status == OpinionStatus::Delivered)
+    else {
+        return Vec::new();
+    };
+    delivered
+        .content
+        .recommendations
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.due_on.is_some() || r.staff.is_some())
+        .map(|(i, r)| {
+            serde_json::json!({
+                "index": i,
+                "kind": r.kind,
+                "text": r.text,
+                "due_on": r.due_on.map(|day| {
+                    let noon = day.and_hms_opt(12, 0, 0).expect("noon").and_utc();
+                    i18n::day(lang, noon, chrono_tz::UTC)
+                }),
+                "staff_name": r.staff.as_deref().and_then(&staff_name),
+                "made": view
+                    .follow_ups
+                    .iter()
+                    .find(|f| f.recommendation == Some(i as i64)),
+            })
+        })
+        .collect()
+}
+
+/// `POST /requests/{id}/follow-ups`: the follow-up of one of the opinion's recommendations (or
+/// of the opinion as a whole), prepared as a draft; its page follows.
+pub async fn follow_up(
+    web: Web,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    let form = web.form(&body)?;
+    let actor = web.actor()?;
+    let id = RequestId::from(id.into_inner());
+    let recommendation = match form.text("recommendation").trim() {
+        "" => None,
+        index => Some(
+            index
+                .parse::<i64>()
+                .map_err(|_| web.error(AppError::invalid("recommendation", "must be a number")))?,
+        ),
+    };
+    let made = app::follow_ups::create(
+        &web.state,
+        actor,
+        &id,
+        app::follow_ups::FollowUpAsk { recommendation },
+    )
+    .await
+    .or_page(&web)?;
+    Ok(web.redirect(&request_path(&made.request.id, "follow_up")))
 }
 
 /// `POST /requests/{id}/submit`.
@@ -598,7 +672,7 @@ async fn decisions(
     let can_schedule =
         allowed.contains(&Transition::Schedule) || allowed.contains(&Transition::Reschedule);
     let meetings = if can_schedule {
-        let now = chrono::Utc::now();
+        let now = crate::clock::now();
         app::meetings::coming(&web.state, actor)
             .await
             .or_page(web)?

@@ -1,0 +1,3 @@
+DROP INDEX requests_parent;
+ALTER TABLE requests DROP COLUMN parent_recommendation;
+ALTER TABLE requests DROP COLUMN parent_id;
