@@ -152,7 +152,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!(destination = %worker.mailer.describe(), "e-mails are delivered to");
             settings.check_audit_checkpoints()?;
             let (stop, stopped) = tokio::sync::watch::channel(false);
-            let background = startup::background_tasks(&worker.db, &settings.audit, &stopped);
+            let background = startup::background_tasks(
+                &worker.db,
+                &settings.audit,
+                &settings.server.public_url,
+                &stopped,
+            );
             let running = tokio::spawn(worker.run(stopped));
             startup::shutdown_signal().await;
             stop.send(true).ok();

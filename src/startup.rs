@@ -65,19 +65,28 @@ pub struct Application {
     server: Server,
     worker: Option<Worker>,
     audit: crate::config::AuditSettings,
+    /// The links of the e-mails the background work writes (the reminders).
+    public_url: String,
     pub db: Db,
 }
 
-/// The background work beside the e-mail worker: the calendar's top-up, the audit sealer and
+/// The background work beside the e-mail worker: the calendar's top-up, the follow-ups'
+/// reminders, the audit sealer and
 /// (when `audit.checkpoint_dir` is set) the audit checkpoints, until `stopped` turns true.
 pub fn background_tasks(
     db: &Db,
     audit: &crate::config::AuditSettings,
+    public_url: &str,
     stopped: &watch::Receiver<bool>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let (checkpoints_db, audit, checkpoints_stop) = (db.clone(), audit.clone(), stopped.clone());
     vec![
         tokio::spawn(crate::calendar::keep_topped_up(db.clone(), stopped.clone())),
+        tokio::spawn(keep_reminding(
+            db.clone(),
+            public_url.to_owned(),
+            stopped.clone(),
+        )),
         tokio::spawn(crate::audit::keep_sealed(db.clone(), stopped.clone())),
         tokio::spawn(async move {
             let checkpoints = crate::audit_checkpoint::keep_checkpointing(
@@ -90,6 +99,26 @@ pub fn background_tasks(
             }
         }),
     ]
+}
+
+/// Queues the follow-ups' reminders due (at start, then every five minutes).
+async fn keep_reminding(db: Db, public_url: String, shutdown: watch::Receiver<bool>) {
+    crate::background::supervise(
+        "follow-up reminders",
+        std::time::Duration::from_secs(300),
+        shutdown,
+        |_| {
+            let (db, public_url) = (db.clone(), public_url.clone());
+            async move {
+                db.run(move |conn| {
+                    crate::app::follow_ups::remind(conn, &public_url, crate::clock::now())
+                })
+                .await?;
+                Ok(crate::background::Next::Pause)
+            }
+        },
+    )
+    .await;
 }
 
 impl Application {
@@ -162,6 +191,7 @@ impl Application {
             server: server.run(),
             worker,
             audit: settings.audit.clone(),
+            public_url: settings.server.public_url.clone(),
             db,
         })
     }
@@ -175,7 +205,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let (stop_worker, stopped) = watch::channel(false);
         let mut background = match &self.worker {
-            Some(_) => background_tasks(&self.db, &self.audit, &stopped),
+            Some(_) => background_tasks(&self.db, &self.audit, &self.public_url, &stopped),
             None => Vec::new(),
         };
         background.extend(self.worker.map(|worker| tokio::spawn(worker.run(stopped))));

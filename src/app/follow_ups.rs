@@ -265,3 +265,65 @@ pub async fn list(
         })
         .await
 }
+
+/// Queues the reminders due at `now` (the worker's pass): to the requester, seven days before a
+/// recommendation's due date and again on it, as long as no follow-up was submitted for it.
+/// Each in its own transaction with its mark and its audit row, so that a reminder goes once
+/// whatever stops or runs twice. No clinical data: the request's reference, the date, a link.
+/// Answers how many were queued.
+pub fn remind(
+    conn: &mut db::DbConnection,
+    public_url: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<usize, AppError> {
+    use db::follow_ups::Reminder;
+    let center = db::network::center(conn)?;
+    let today = now.with_timezone(&workflow::zone(&center)).date_naive();
+    let mut queued = 0;
+    loop {
+        let dues = db::follow_ups::to_remind(conn, today, 100)?;
+        let batch = dues.len();
+        for due in dues {
+            let reminder = if due.due_on <= today {
+                Reminder::OnTheDay
+            } else {
+                Reminder::Before
+            };
+            queued += db::write_transaction(conn, |conn| -> Result<usize, AppError> {
+                if !db::follow_ups::mark_reminded(conn, &due, reminder, now.naive_utc())? {
+                    return Ok(0);
+                }
+                let (Some(requester), Some(reference)) = (
+                    db::users::find_by_id(conn, &due.requester_id)?,
+                    db::requests::reference_of(conn, &due.request_id)?,
+                ) else {
+                    return Ok(0);
+                };
+                crate::email::queue(
+                    conn,
+                    crate::domain::mail::EmailKind::FollowUpReminder,
+                    requester.language,
+                    &requester.email,
+                    serde_json::json!({
+                        "reference": reference,
+                        "due_date": crate::email::local_day(due.due_on, requester.language),
+                        "on_the_day": reminder == Reminder::OnTheDay,
+                        "link": format!("{public_url}/requests/{}", due.request_id),
+                    }),
+                )?;
+                audit::record(
+                    conn,
+                    &super::RequestContext::default(),
+                    "follow_up.remind",
+                    "request",
+                    Some(&due.request_id),
+                    Outcome::Allowed,
+                )?;
+                Ok(1)
+            })?;
+        }
+        if batch < 100 {
+            return Ok(queued);
+        }
+    }
+}

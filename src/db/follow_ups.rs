@@ -18,6 +18,9 @@ pub struct DueRow {
     pub due_on: NaiveDate,
     pub follow_up_id: Option<String>,
     pub follow_up_submitted_at: Option<NaiveDateTime>,
+    /// When the reminders were queued: seven days before, and on the day.
+    pub reminded_before_at: Option<NaiveDateTime>,
+    pub reminded_on_at: Option<NaiveDateTime>,
 }
 
 /// A recommendation due: the index, its staff, its date.
@@ -46,12 +49,27 @@ pub fn replace(
     )
     .execute(conn)?;
     for due in dues {
-        let updated = diesel::update(follow_up_dues::table.find((request_id, due.recommendation)))
-            .set((
-                follow_up_dues::staff_code.eq(&due.staff_code),
-                follow_up_dues::due_on.eq(due.due_on),
-            ))
-            .execute(conn)?;
+        // The same date keeps its reminders; a new one is reminded again.
+        let same = diesel::update(
+            follow_up_dues::table
+                .find((request_id, due.recommendation))
+                .filter(follow_up_dues::due_on.eq(due.due_on)),
+        )
+        .set(follow_up_dues::staff_code.eq(&due.staff_code))
+        .execute(conn)?;
+        let moved = if same == 0 {
+            diesel::update(follow_up_dues::table.find((request_id, due.recommendation)))
+                .set((
+                    follow_up_dues::staff_code.eq(&due.staff_code),
+                    follow_up_dues::due_on.eq(due.due_on),
+                    follow_up_dues::reminded_before_at.eq(None::<NaiveDateTime>),
+                    follow_up_dues::reminded_on_at.eq(None::<NaiveDateTime>),
+                ))
+                .execute(conn)?
+        } else {
+            0
+        };
+        let updated = same + moved;
         if updated == 0 {
             let follow_up: Option<(String, Option<NaiveDateTime>)> = requests::table
                 .filter(requests::parent_id.eq(request_id))
@@ -71,6 +89,8 @@ pub fn replace(
                     due_on: due.due_on,
                     follow_up_id,
                     follow_up_submitted_at: follow_up_submitted_at.flatten(),
+                    reminded_before_at: None,
+                    reminded_on_at: None,
                 })
                 .execute(conn)?;
         }
@@ -204,4 +224,63 @@ pub fn list(conn: &mut DbConnection, filter: &DueFilter, limit: i64) -> DbResult
             }
         })
         .collect())
+}
+
+/// A reminder: seven days before the due date, or on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reminder {
+    Before,
+    OnTheDay,
+}
+
+/// The dues with a reminder to queue on `today` (nothing submitted for them yet): those due
+/// within seven days not yet reminded, and those due today or before not yet reminded on the
+/// day. At most `limit`, by due date.
+pub fn to_remind(conn: &mut DbConnection, today: NaiveDate, limit: i64) -> DbResult<Vec<DueRow>> {
+    let week = today + chrono::Duration::days(7);
+    Ok(follow_up_dues::table
+        .filter(follow_up_dues::follow_up_submitted_at.is_null())
+        .filter(follow_up_dues::reminded_on_at.is_null())
+        .filter(
+            follow_up_dues::due_on
+                .le(today)
+                .or(follow_up_dues::reminded_before_at
+                    .is_null()
+                    .and(follow_up_dues::due_on.le(week))),
+        )
+        .select(DueRow::as_select())
+        .order((follow_up_dues::due_on, follow_up_dues::request_id))
+        .limit(limit)
+        .load(conn)?)
+}
+
+/// Marks `reminder` queued for a due at `at`, if it was not already (and nothing was submitted
+/// meanwhile); answers whether this call marked it. On the day, the reminder before counts as
+/// sent too: one message says both.
+pub fn mark_reminded(
+    conn: &mut DbConnection,
+    due: &DueRow,
+    reminder: Reminder,
+    at: NaiveDateTime,
+) -> DbResult<bool> {
+    let row = follow_up_dues::table
+        .find((&due.request_id, due.recommendation))
+        .filter(follow_up_dues::follow_up_submitted_at.is_null());
+    let marked = match reminder {
+        Reminder::Before => {
+            diesel::update(row.filter(follow_up_dues::reminded_before_at.is_null()))
+                .set(follow_up_dues::reminded_before_at.eq(at))
+                .execute(conn)?
+        }
+        Reminder::OnTheDay => {
+            let marked = diesel::update(row.filter(follow_up_dues::reminded_on_at.is_null()))
+                .set(follow_up_dues::reminded_on_at.eq(at))
+                .execute(conn)?;
+            diesel::update(row.filter(follow_up_dues::reminded_before_at.is_null()))
+                .set(follow_up_dues::reminded_before_at.eq(at))
+                .execute(conn)?;
+            marked
+        }
+    };
+    Ok(marked == 1)
 }

@@ -335,6 +335,8 @@ diesel::table! {
         due_on -> Date,
         follow_up_id -> Nullable<Text>,
         follow_up_submitted_at -> Nullable<Timestamp>,
+        reminded_before_at -> Nullable<Timestamp>,
+        reminded_on_at -> Nullable<Timestamp>,
     }
 }
 

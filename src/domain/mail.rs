@@ -18,6 +18,9 @@ pub enum EmailKind {
     RequesterAnswered,
     RequestRejected,
     OpinionDelivered,
+    /// A recommendation's due date is near (seven days before) or come, and no follow-up
+    /// request was submitted for it.
+    FollowUpReminder,
 }
 
 crate::named_enum!(EmailKind {
@@ -31,6 +34,7 @@ crate::named_enum!(EmailKind {
     RequesterAnswered => "requester_answered",
     RequestRejected => "request_rejected",
     OpinionDelivered => "opinion_delivered",
+    FollowUpReminder => "follow_up_reminder",
 });
 
 impl EmailKind {

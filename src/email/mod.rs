@@ -39,6 +39,7 @@ const TEMPLATE_FILES: &[(&str, &str)] = templates![
     "requester_answered",
     "request_rejected",
     "opinion_delivered",
+    "follow_up_reminder",
 ];
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -144,6 +145,15 @@ pub fn local_date(
     time_zone: chrono_tz::Tz,
     language: Language,
 ) -> String {
+    words(starts_at, time_zone, language, true)
+}
+
+fn words(
+    starts_at: chrono::NaiveDateTime,
+    time_zone: chrono_tz::Tz,
+    language: Language,
+    time_of_day: bool,
+) -> String {
     use chrono::{Datelike, Timelike};
     let local = starts_at.and_utc().with_timezone(&time_zone);
     let weekday = local.weekday().num_days_from_monday() as usize;
@@ -192,15 +202,24 @@ pub fn local_date(
         Language::Fr => (FR_DAYS, FR_MONTHS, "à"),
         Language::En => (EN_DAYS, EN_MONTHS, "at"),
     };
-    format!(
-        "{} {} {} {} {at} {:02}:{:02}",
+    let day = format!(
+        "{} {} {} {}",
         days[weekday],
         local.day(),
         months[month],
-        local.year(),
-        local.hour(),
-        local.minute()
-    )
+        local.year()
+    );
+    if time_of_day {
+        format!("{day} {at} {:02}:{:02}", local.hour(), local.minute())
+    } else {
+        day
+    }
+}
+
+/// A day as people read it: "mercredi 2 décembre 2026" / "Wednesday 2 December 2026".
+pub fn local_day(day: chrono::NaiveDate, language: Language) -> String {
+    let noon = day.and_hms_opt(12, 0, 0).expect("noon");
+    words(noon, chrono_tz::UTC, language, false)
 }
 
 #[cfg(test)]

@@ -150,6 +150,9 @@ pub fn menu_of(actor: &Actor) -> Vec<MenuLink> {
     if actor.has_role(Role::Requester) {
         links.push(("/requests", "layout.my_requests"));
     }
+    if actor.has_role(Role::Coordinator) || actor.has_role(Role::Requester) {
+        links.push(("/follow-ups", "layout.follow_ups"));
+    }
     if actor.has_role(Role::Coordinator) || actor.has_role(Role::Admin) {
         links.push(("/kpis", "layout.kpis"));
     }

@@ -17,7 +17,9 @@ pub use context::{Chrome, Web, WebError, error_page};
 
 /// Every screen's route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    use pages::{account, admin, kpis, meetings, opinion, public, requests, sign_in, triage};
+    use pages::{
+        account, admin, follow_ups, kpis, meetings, opinion, public, requests, sign_in, triage,
+    };
     cfg.route("/static/{name}", web::get().to(assets::serve))
         .route("/", web::get().to(public::home))
         .route("/language", web::post().to(public::language))
@@ -62,6 +64,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(requests::follow_up),
         )
         .route("/triage", web::get().to(triage::page))
+        .route("/follow-ups", web::get().to(follow_ups::page))
         .route("/requests/{id}/opinion", web::get().to(opinion::page))
         .route("/requests/{id}/opinion", web::post().to(opinion::save))
         .route(

@@ -29,6 +29,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("login.html", include_str!("../../templates/login.html")),
     ("triage.html", include_str!("../../templates/triage.html")),
     (
+        "follow_ups.html",
+        include_str!("../../templates/follow_ups.html"),
+    ),
+    (
         "meetings.html",
         include_str!("../../templates/meetings.html"),
     ),

@@ -19,6 +19,7 @@ on_both_backends!(
     a_physician_asks_for_an_opinion_in_a_browser_without_javascript,
     the_other_screens_in_a_browser,
     a_coordinator_runs_the_week_in_a_browser,
+    a_requester_follows_an_opinion_up_in_a_browser,
 );
 
 /// The checks themselves fail on a page that breaks the rules (else a journey proves
@@ -862,4 +863,117 @@ async fn week(app: &TestApp, mut page: Page, shots: bool) {
     page.goto("/kpis?from=2026-01-01&to=bientot").await;
     assert!(page.text().await.contains("Au (dernier jour, inclus)"));
     page.check("admin, figures, a wrong period").await;
+}
+
+/// An opinion's recommendation followed up from its page: the requester prepares the
+/// follow-up in one action, completes and submits it, and finds it in the chain of requests
+/// and in their follow-ups; the coordinator's list of follow-ups. Every page checked.
+async fn a_requester_follows_an_opinion_up_in_a_browser(backend: Backend) {
+    let name = if backend.is_postgres() {
+        "postgres-follow-up"
+    } else {
+        "sqlite-follow-up"
+    };
+    let app = spawn_app(backend).await;
+    let cast = crate::support::cast::Cast::new(&app).await;
+    let cases = app.discussed(&cast, &["FU-BROWSER"]).await;
+    let (parent, reference) = cases[0].clone();
+    let due = (chrono::Utc::now().date_naive() + chrono::Duration::days(10)).to_string();
+    let opinion = serde_json::json!({
+        "summary": "Achondroplasia is confirmed.",
+        "diagnosis": {"text": "Achondroplasia", "orpha_code": "ORPHA:15", "status": "confirmed"},
+        "recommendations": [
+            {"kind": "genetic_test", "text": "Sequence FGFR3 and bring the result back",
+             "due_on": due},
+            {"kind": "referral", "text": "Genome sequencing at the genomic-medicine RCP",
+             "site_code": "necker", "staff": "fmg2025"}
+        ],
+        "references": []
+    });
+    assert_eq!(
+        app.put_opinion(&parent, opinion, &cast.coordinator)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(app.deliver(&parent, &cast.coordinator).await.status, 200);
+    let Some(page) = Page::open(&app.api.url(""), true).await else {
+        return;
+    };
+    page.run(name, |page| follow_up_steps(&app, page, parent, reference))
+        .await;
+}
+
+async fn follow_up_steps(app: &TestApp, mut page: Page, parent: String, reference: String) {
+    page.step("the requester signs in");
+    page.goto("/login").await;
+    page.fill("email", crate::support::cast::REQUESTER.email)
+        .await;
+    page.fill("password", PASSWORD).await;
+    page.click("form[action^='/login'] button[type=submit]")
+        .await;
+    page.goto(&format!("/requests/{parent}")).await;
+    page.check("a delivered opinion, its follow-ups to prepare")
+        .await;
+    assert_eq!(
+        page.count("form[action$='/follow-ups'] button").await,
+        2,
+        "one per recommendation with a date or a staff"
+    );
+
+    // One action prepares it.
+    page.click("form[action$='/follow-ups'] button").await;
+    let path = page.path().await;
+    assert!(path.ends_with("?done=follow_up"), "{path}");
+    let text = page.text().await;
+    assert!(text.contains("The follow-up request is prepared"), "{text}");
+    assert!(text.contains(&reference), "the parent in the chain: {text}");
+    page.check("the follow-up prepared").await;
+    let id = path
+        .trim_start_matches("/requests/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+
+    page.goto(&format!("/requests/{id}/edit")).await;
+    assert_eq!(
+        page.value("question").await,
+        "Sequence FGFR3 and bring the result back",
+        "the question from the recommendation"
+    );
+    assert_eq!(
+        page.value("patient.initials").await,
+        "AB",
+        "the patient copied"
+    );
+    page.check("the follow-up's form, prefilled").await;
+    page.fill("clinical_summary", "FGFR3 sequencing found p.Gly380Arg.")
+        .await;
+    page.click("button[name=intent][value=submit]").await;
+    let path = page.path().await;
+    assert!(path.ends_with("?done=submitted"), "{path}");
+    page.check("the follow-up submitted").await;
+
+    page.goto(&format!("/requests/{parent}")).await;
+    assert_eq!(
+        page.count("form[action$='/follow-ups'] button").await,
+        1,
+        "the referral only is left to prepare"
+    );
+    assert!(page.exists(&format!("a[href='/requests/{id}']")).await);
+    page.check("the opinion, one follow-up made").await;
+
+    page.goto("/follow-ups?state=done").await;
+    assert!(page.exists(&format!("a[href='/requests/{id}']")).await);
+    page.check("my follow-ups, done").await;
+    page.goto("/follow-ups").await;
+    page.check("my follow-ups, due").await;
+
+    page.step("the coordinator's follow-ups");
+    page.click("form[action='/logout'] button").await;
+    signed_in_with_code(app, &mut page, COORDINATOR.email).await;
+    page.goto("/follow-ups?state=done").await;
+    assert!(page.text().await.contains(&reference));
+    page.check("the center's follow-ups").await;
 }

@@ -332,4 +332,56 @@ async fn recommendations_become_linked_prefilled_drafts(backend: Backend) {
         )
         .await;
     assert_eq!(wrong.status, 422, "{}", wrong.text);
+
+    // Reminders, the worker's pass at a given time: seven days before the re-evaluation's date
+    // and on it, once each; none for the genetic test, whose follow-up was submitted.
+    app.deliver_emails().await;
+    let before = app.smtp.mails_to(REQUESTER.email).len();
+    let remind = |days: i64| {
+        let (db, url) = (app.db.clone(), app.settings.server.public_url.clone());
+        async move {
+            db.run(move |conn| {
+                consilium::app::follow_ups::remind(conn, &url, Utc::now() + Duration::days(days))
+            })
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(remind(0).await, 0, "the re-evaluation is 180 days away");
+    assert_eq!(remind(173).await, 1, "a week before");
+    assert_eq!(remind(174).await, 0, "once");
+    assert_eq!(remind(180).await, 1, "on the day");
+    assert_eq!(remind(200).await, 0, "once");
+    app.deliver_emails().await;
+    let mails = app.smtp.mails_to(REQUESTER.email);
+    assert_eq!(mails.len(), before + 2);
+    let (week, day) = (&mails[before], &mails[before + 1]);
+    assert!(
+        week.subject().contains("follow-up due on"),
+        "{}",
+        week.subject()
+    );
+    assert!(week.subject().contains(reference.as_str()));
+    assert!(
+        day.subject().contains("follow-up due today"),
+        "{}",
+        day.subject()
+    );
+    for mail in [week, day] {
+        let text = mail.text();
+        assert!(text.contains(&format!("/requests/{parent}")), "{text}");
+        for clinical in ["Re-evaluate growth", "Achondroplasia", "FGFR3", "AB"] {
+            assert!(!text.contains(clinical), "no clinical data: {text}");
+            assert!(!mail.html().contains(clinical), "no clinical data");
+        }
+    }
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) AS n FROM audit_log \
+             WHERE action = 'follow_up.remind' AND outcome = 'allowed'"
+        )
+        .await,
+        2,
+        "one audit row per reminder"
+    );
 }

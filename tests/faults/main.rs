@@ -16,6 +16,7 @@ mod crash;
 mod hostile_load;
 mod instances;
 mod object_storage;
+mod reminders;
 mod shutdown;
 mod smtp_outage;
 mod zz_database_outage;

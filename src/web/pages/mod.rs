@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod follow_ups;
 pub mod kpis;
 pub mod meetings;
 pub mod opinion;
