@@ -327,3 +327,74 @@ pub fn remind(
         }
     }
 }
+
+/// A request of a chain of follow-ups, as the request's page tells the story.
+#[derive(Debug, Serialize)]
+pub struct ChainLink {
+    pub id: String,
+    pub reference: String,
+    pub status: RequestStatus,
+    pub staff: Option<String>,
+    /// The request the page shows.
+    pub current: bool,
+}
+
+/// The longest chain a page walks each way (a loop of follow-ups cannot be made, but the walk
+/// is bounded all the same).
+const CHAIN_DEPTH: usize = 20;
+
+/// The chain of follow-ups `view` belongs to, oldest first: the requests it follows up, itself,
+/// and the follow-ups made from it and from them (e.g. the diagnosis RCP, the genomic RCP, and
+/// back). Its requester's and the coordinators': every request of a chain is the same
+/// requester's, and an expert sees only the requests of their staffs' meetings. Empty for a
+/// request with no parent and no follow-up.
+pub async fn chain(
+    state: &AppState,
+    actor: &Actor,
+    view: &RequestView,
+) -> Result<Vec<ChainLink>, AppError> {
+    let owner = view.requester.id == actor.id;
+    if (view.parent.is_none() && view.follow_ups.is_empty())
+        || !(owner || actor.has_role(Role::Coordinator))
+    {
+        return Ok(Vec::new());
+    }
+    let id = view.id.clone();
+    let rows = state
+        .db
+        .run(move |conn| {
+            let mut up = Vec::new();
+            let mut next = db::requests::chain_row(conn, &id)?;
+            let current = next.clone();
+            for _ in 0..CHAIN_DEPTH {
+                let Some(parent) = next.and_then(|row| row.parent_id) else {
+                    break;
+                };
+                next = db::requests::chain_row(conn, &parent)?;
+                up.extend(next.clone());
+            }
+            up.reverse();
+            up.extend(current);
+            let mut frontier = vec![id.clone()];
+            for _ in 0..CHAIN_DEPTH {
+                let children = db::requests::chain_children(conn, &frontier)?;
+                if children.is_empty() {
+                    break;
+                }
+                frontier = children.iter().map(|c| c.id.clone()).collect();
+                up.extend(children);
+            }
+            Ok::<_, AppError>(up)
+        })
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| ChainLink {
+            current: row.id == view.id,
+            id: row.id,
+            reference: row.reference,
+            status: row.status,
+            staff: row.staff_code,
+        })
+        .collect())
+}

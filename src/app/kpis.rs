@@ -48,6 +48,13 @@ pub struct KpiRow {
     pub fill_ratio: Option<f64>,
     /// The share of the meetings held whose quorum of specialties was met.
     pub quorum_share: Option<f64>,
+    /// Recommendations with a due date in the month, the date come (or followed up already),
+    /// by the staff of the request whose opinion made them.
+    pub follow_ups_due: i64,
+    /// Of those, followed up by a request submitted on or before the date.
+    pub follow_ups_in_time: i64,
+    /// `follow_ups_in_time` over `follow_ups_due`.
+    pub follow_up_share: Option<f64>,
 }
 
 /// The figures of a period.
@@ -83,6 +90,8 @@ struct Tally {
     quorum_met: i64,
     capacity: i64,
     cases: i64,
+    follow_ups_due: i64,
+    follow_ups_in_time: i64,
 }
 
 fn add<K: Ord + Clone>(into: &mut BTreeMap<K, i64>, from: &BTreeMap<K, i64>) {
@@ -106,6 +115,8 @@ impl Tally {
         self.quorum_met += other.quorum_met;
         self.capacity += other.capacity;
         self.cases += other.cases;
+        self.follow_ups_due += other.follow_ups_due;
+        self.follow_ups_in_time += other.follow_ups_in_time;
     }
 
     fn row(&self, month: Option<String>, staff: Option<String>) -> KpiRow {
@@ -131,6 +142,9 @@ impl Tally {
             meetings_held: self.meetings_held,
             fill_ratio: ratio(self.cases, self.capacity),
             quorum_share: ratio(self.quorum_met, self.meetings_held),
+            follow_ups_due: self.follow_ups_due,
+            follow_ups_in_time: self.follow_ups_in_time,
+            follow_up_share: ratio(self.follow_ups_in_time, self.follow_ups_due),
         }
     }
 }
@@ -269,7 +283,7 @@ pub async fn figures(
     }
     AppError::unless_valid(errors)?;
     let scope_staff = staff.clone();
-    // The audit row first (committed before anything is read); then the five aggregates,
+    // The audit row first (committed before anything is read); then the six aggregates,
     // each on its own connection at the same time: they are independent scans, and a report
     // waits for the slowest rather than for their sum.
     let center = state
@@ -286,8 +300,10 @@ pub async fn figures(
         site: scope_site,
         staffs: staffs.iter().map(|s| s.code.clone()).collect(),
         months: labels.clone(),
+        days: (from, to),
+        today: crate::clock::now().with_timezone(&zone).date_naive(),
     });
-    let (submitted, to_meeting, to_opinion, events, meetings) = tokio::try_join!(
+    let (submitted, to_meeting, to_opinion, events, meetings, follow_ups) = tokio::try_join!(
         read(state, &scope, db::kpis::submitted),
         read(state, &scope, |conn, scope| {
             db::kpis::delays(conn, scope, Milestone::Discussed)
@@ -297,6 +313,7 @@ pub async fn figures(
         }),
         read(state, &scope, db::kpis::events),
         read(state, &scope, db::kpis::meetings),
+        read(state, &scope, db::kpis::follow_ups),
     )?;
 
     let codes: Vec<String> = staffs
@@ -344,6 +361,11 @@ pub async fn figures(
             "rejected" => t.rejections += row.n,
             _ => t.carry_overs += row.n,
         }
+    }
+    for row in follow_ups {
+        let t = tally(&mut tallies, row.month, row.staff);
+        t.follow_ups_due += row.due;
+        t.follow_ups_in_time += row.in_time;
     }
     for row in meetings {
         let t = tally(&mut tallies, row.month, Some(row.staff));
@@ -416,6 +438,9 @@ fn csv(kpis: &Kpis, topics: &[&str], sites: &[String]) -> String {
             "meetings_held",
             "fill_ratio",
             "quorum_share",
+            "follow_ups_due",
+            "follow_ups_in_time",
+            "follow_up_share",
         ]
         .map(String::from),
     );
@@ -449,6 +474,9 @@ fn csv(kpis: &Kpis, topics: &[&str], sites: &[String]) -> String {
             row.meetings_held.to_string(),
             share(row.fill_ratio),
             share(row.quorum_share),
+            row.follow_ups_due.to_string(),
+            row.follow_ups_in_time.to_string(),
+            share(row.follow_up_share),
         ]);
         super::exports::write_row(&mut out, fields);
     }

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::views::FollowUpRef;
 use super::workflow::{self, Change, Tx, require_status};
 use super::{Actor, AppError};
 use crate::audit::{self, Outcome};
@@ -12,7 +13,9 @@ use crate::db::{self, DbConnection};
 use crate::domain::account::Role;
 use crate::domain::ids::RequestId;
 use crate::domain::mail::EmailKind;
-use crate::domain::opinion::{OpinionContent, OpinionStatus, Participant};
+use crate::domain::opinion::{
+    OpinionContent, OpinionDiagnosis, OpinionStatus, Participant, Recommendation,
+};
 use crate::domain::request_status::{self, RequestStatus, Transition};
 use crate::state::AppState;
 
@@ -21,14 +24,28 @@ use crate::state::AppState;
 pub struct OpinionVersion {
     pub version: i64,
     pub status: OpinionStatus,
-    #[serde(flatten)]
+    /// The content as written (what the report and FHIR read); shown as the fields below.
+    #[serde(skip)]
     pub content: OpinionContent,
+    pub summary: String,
+    pub diagnosis: OpinionDiagnosis,
+    pub recommendations: Vec<RecommendationRead>,
+    pub references: Vec<String>,
     pub validated_by: Option<String>,
     pub delivered_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
     /// The SHA-256 of this version's content, as printed on its PDF report: a copy of the
     /// report can be checked against it.
     pub content_sha256: String,
+}
+
+/// A recommendation as read, with the follow-up request made for it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecommendationRead {
+    #[serde(flatten)]
+    pub recommendation: Recommendation,
+    /// The follow-up request its requester made for it, if any.
+    pub follow_up: Option<FollowUpRef>,
 }
 
 /// The opinion: its current version, the meeting's attendance, and the earlier versions.
@@ -41,13 +58,32 @@ pub struct OpinionView {
     pub previous_versions: Vec<OpinionVersion>,
 }
 
-fn version(row: db::opinions::OpinionRow) -> Result<OpinionVersion, AppError> {
+fn version(
+    row: db::opinions::OpinionRow,
+    follow_ups: &[FollowUpRef],
+) -> Result<OpinionVersion, AppError> {
+    let content: OpinionContent =
+        serde_json::from_str(&row.content).map_err(|e| anyhow::anyhow!("stored opinion: {e}"))?;
     Ok(OpinionVersion {
         content_sha256: super::reports::content_sha256(&row.content),
         version: row.version,
         status: row.status,
-        content: serde_json::from_str(&row.content)
-            .map_err(|e| anyhow::anyhow!("stored opinion: {e}"))?,
+        summary: content.summary.clone(),
+        diagnosis: content.diagnosis.clone(),
+        recommendations: content
+            .recommendations
+            .iter()
+            .enumerate()
+            .map(|(i, recommendation)| RecommendationRead {
+                recommendation: recommendation.clone(),
+                follow_up: follow_ups
+                    .iter()
+                    .find(|f| f.recommendation == Some(i as i64))
+                    .cloned(),
+            })
+            .collect(),
+        references: content.references.clone(),
+        content,
         validated_by: row.validated_by,
         delivered_at: row.delivered_at.map(|t| t.and_utc()),
         updated_at: row.updated_at.and_utc(),
@@ -60,10 +96,19 @@ pub(crate) fn opinion_view(
     request: &db::requests::RequestRow,
     delivered_only: bool,
 ) -> Result<Option<OpinionView>, AppError> {
+    // Follow-ups are made from a delivered opinion only: a request before it has none.
+    let follow_ups: Vec<FollowUpRef> = if request.status == RequestStatus::Completed {
+        db::requests::follow_ups(conn, &request.id)?
+            .into_iter()
+            .map(Into::into)
+            .collect()
+    } else {
+        Vec::new()
+    };
     let mut versions = db::opinions::versions(conn, &request.id)?
         .into_iter()
         .filter(|row| !delivered_only || row.status == OpinionStatus::Delivered)
-        .map(version)
+        .map(|row| version(row, &follow_ups))
         .collect::<Result<Vec<_>, _>>()?;
     if versions.is_empty() {
         return Ok(None);

@@ -283,7 +283,10 @@ pub async fn submit(
                     parent,
                     index,
                     &request.id,
-                    request.submitted_at,
+                    request.submitted_at.map(|at| {
+                        let zone = workflow::zone(&center);
+                        (at, at.and_utc().with_timezone(&zone).date_naive())
+                    }),
                 )?;
             }
             let view = view_by(conn, request, &caller)?;

@@ -18,6 +18,8 @@ pub struct DueRow {
     pub due_on: NaiveDate,
     pub follow_up_id: Option<String>,
     pub follow_up_submitted_at: Option<NaiveDateTime>,
+    /// Whether it was submitted on or before the due date.
+    pub follow_up_in_time: Option<bool>,
     /// When the reminders were queued: seven days before, and on the day.
     pub reminded_before_at: Option<NaiveDateTime>,
     pub reminded_on_at: Option<NaiveDateTime>,
@@ -89,6 +91,7 @@ pub fn replace(
                     due_on: due.due_on,
                     follow_up_id,
                     follow_up_submitted_at: follow_up_submitted_at.flatten(),
+                    follow_up_in_time: None,
                     reminded_before_at: None,
                     reminded_on_at: None,
                 })
@@ -98,21 +101,33 @@ pub fn replace(
     Ok(())
 }
 
-/// Notes the follow-up made for a recommendation (if it is due) and when it was submitted
-/// (none: not, or no longer, submitted).
+/// Notes the follow-up made for a recommendation (if it is due) and when it was submitted:
+/// the instant and the day of the center's calendar, to tell whether it was on time (none: not,
+/// or no longer, submitted).
 pub fn set_follow_up(
     conn: &mut DbConnection,
     parent_id: &str,
     recommendation: i64,
     follow_up_id: &str,
-    submitted_at: Option<NaiveDateTime>,
+    submitted: Option<(NaiveDateTime, NaiveDate)>,
 ) -> DbResult<()> {
-    diesel::update(follow_up_dues::table.find((parent_id, recommendation)))
-        .set((
-            follow_up_dues::follow_up_id.eq(follow_up_id),
-            follow_up_dues::follow_up_submitted_at.eq(submitted_at),
-        ))
-        .execute(conn)?;
+    let row = follow_up_dues::table.find((parent_id, recommendation));
+    match submitted {
+        Some((at, day)) => diesel::update(row)
+            .set((
+                follow_up_dues::follow_up_id.eq(follow_up_id),
+                follow_up_dues::follow_up_submitted_at.eq(at),
+                follow_up_dues::follow_up_in_time.eq(follow_up_dues::due_on.ge(day).nullable()),
+            ))
+            .execute(conn)?,
+        None => diesel::update(row)
+            .set((
+                follow_up_dues::follow_up_id.eq(follow_up_id),
+                follow_up_dues::follow_up_submitted_at.eq(None::<NaiveDateTime>),
+                follow_up_dues::follow_up_in_time.eq(None::<bool>),
+            ))
+            .execute(conn)?,
+    };
     Ok(())
 }
 

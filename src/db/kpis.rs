@@ -8,7 +8,7 @@
 //! instants they hold, and their groups are keyed by integers. The SQL is written once with `?`
 //! placeholders.
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 
@@ -28,6 +28,9 @@ pub struct Scope {
     pub staffs: Vec<String>,
     /// The label (`YYYY-MM`) of each month of the period, in order.
     pub months: Vec<String>,
+    /// The period's first and last days, and today, in the center's calendar.
+    pub days: (NaiveDate, NaiveDate),
+    pub today: NaiveDate,
 }
 
 #[derive(Debug, QueryableByName)]
@@ -92,6 +95,7 @@ pub struct MeetingsRow {
 enum Bind<'a> {
     Text(&'a str),
     Time(NaiveDateTime),
+    Day(NaiveDate),
 }
 
 /// A query's text with `?` placeholders and their values, in order, for one backend.
@@ -244,6 +248,7 @@ where
                 query = match bind {
                     Bind::Text(text) => query.bind::<Text, _>(*text),
                     Bind::Time(at) => query.bind::<Timestamp, _>(*at),
+                    Bind::Day(day) => query.bind::<diesel::sql_types::Date, _>(*day),
                 };
             }
             query
@@ -422,6 +427,71 @@ pub fn delays(
                 staff: row.staff,
                 days: row.days,
                 n: row.n,
+            })
+        })
+        .collect())
+}
+
+#[derive(Debug, QueryableByName)]
+struct FollowUpGroup {
+    #[diesel(sql_type = diesel::sql_types::Date)]
+    day: NaiveDate,
+    #[diesel(sql_type = Nullable<Text>)]
+    staff: Option<String>,
+    #[diesel(sql_type = BigInt)]
+    due: i64,
+    #[diesel(sql_type = BigInt)]
+    in_time: i64,
+}
+
+/// The recommendations due in a month, by the staff of the request whose opinion made them.
+#[derive(Debug)]
+pub struct FollowUpRow {
+    pub month: i64,
+    pub staff: Option<String>,
+    /// Due in the month, the date come (or followed up already).
+    pub due: i64,
+    /// Of those, followed up by a request submitted on or before the date.
+    pub in_time: i64,
+}
+
+/// The follow-ups of the recommendations due in each month of the period: how many came due
+/// (or were followed up before), and how many were followed up in time. Grouped by day and
+/// staff in the database (a few rows a day), by month here.
+pub fn follow_ups(conn: &mut DbConnection, scope: &Scope) -> DbResult<Vec<FollowUpRow>> {
+    let rows: Vec<FollowUpGroup> = load(conn, |pg| {
+        let mut sql = Sql::new(pg);
+        sql.push(
+            "SELECT d.due_on AS day, r.staff_code AS staff, COUNT(*) AS due, \
+               CAST(SUM(CASE WHEN d.follow_up_in_time THEN 1 ELSE 0 END) AS BIGINT) AS in_time \
+             FROM follow_up_dues d JOIN requests r ON r.id = d.request_id \
+             WHERE d.center_code = ",
+        )
+        .bind(Bind::Text(&scope.center))
+        .push(" AND d.due_on >= ")
+        .bind(Bind::Day(scope.days.0))
+        .push(" AND d.due_on <= ")
+        .bind(Bind::Day(scope.days.1))
+        .push(" AND (d.due_on < ")
+        .bind(Bind::Day(scope.today))
+        .push(" OR d.follow_up_submitted_at IS NOT NULL)");
+        if let Some(staff) = &scope.staff {
+            sql.push(" AND r.staff_code = ").bind(Bind::Text(staff));
+        }
+        if let Some(site) = &scope.site {
+            sql.push(" AND r.site_code = ").bind(Bind::Text(site));
+        }
+        sql.push(" GROUP BY d.due_on, r.staff_code");
+        sql
+    })?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            Some(FollowUpRow {
+                month: scope.month_index(&row.day.format("%Y-%m").to_string())?,
+                staff: row.staff,
+                due: row.due,
+                in_time: row.in_time,
             })
         })
         .collect())

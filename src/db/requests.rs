@@ -56,6 +56,34 @@ pub struct FollowUpRow {
     pub parent_recommendation: Option<i64>,
 }
 
+/// A request as a link of a chain of follow-ups.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = requests)]
+pub struct ChainRow {
+    pub id: String,
+    pub reference: String,
+    pub status: RequestStatus,
+    pub staff_code: Option<String>,
+    pub parent_id: Option<String>,
+}
+
+pub fn chain_row(conn: &mut DbConnection, id: &str) -> DbResult<Option<ChainRow>> {
+    Ok(requests::table
+        .find(id)
+        .select(ChainRow::as_select())
+        .get_result(conn)
+        .optional()?)
+}
+
+/// The follow-ups of any of `parents`, oldest first.
+pub fn chain_children(conn: &mut DbConnection, parents: &[String]) -> DbResult<Vec<ChainRow>> {
+    Ok(requests::table
+        .filter(requests::parent_id.eq_any(parents))
+        .select(ChainRow::as_select())
+        .order((requests::created_at, requests::id))
+        .load(conn)?)
+}
+
 /// The follow-ups of `parent_id`, oldest first.
 pub fn follow_ups(conn: &mut DbConnection, parent_id: &str) -> DbResult<Vec<FollowUpRow>> {
     Ok(requests::table

@@ -335,6 +335,7 @@ diesel::table! {
         due_on -> Date,
         follow_up_id -> Nullable<Text>,
         follow_up_submitted_at -> Nullable<Timestamp>,
+        follow_up_in_time -> Nullable<Bool>,
         reminded_before_at -> Nullable<Timestamp>,
         reminded_on_at -> Nullable<Timestamp>,
     }

@@ -129,6 +129,14 @@ async fn recommendations_become_linked_prefilled_drafts(backend: Backend) {
         .await;
     assert_eq!(again.status, 200, "{}", again.text);
     assert_eq!(again.id(), test_id);
+    // The opinion shows the follow-up made for each recommendation.
+    let read = app.get_opinion(parent, &cast.requester).await.body;
+    assert_eq!(
+        read["recommendations"][0]["follow_up"]["id"],
+        json!(test_id)
+    );
+    assert_eq!(read["recommendations"][0]["follow_up"]["status"], "draft");
+    assert_eq!(read["recommendations"][1]["follow_up"], Value::Null);
 
     // The referral to the genomic RCP: its staff's topic, routed there once submitted.
     let genomic = app
@@ -141,6 +149,40 @@ async fn recommendations_become_linked_prefilled_drafts(backend: Backend) {
     let incomplete = app.submit(&genomic_id, &cast.requester).await;
     assert_eq!(incomplete.status, 422, "{}", incomplete.text);
     assert_eq!(incomplete.invalid_fields(), ["clinical_summary"]);
+    let in_two_days = (Utc::now().date_naive() + Duration::days(2)).to_string();
+    let future = app
+        .update_request(
+            &genomic_id,
+            json!({"patient": {"birth_date": in_two_days}}),
+            &cast.requester,
+        )
+        .await;
+    assert_eq!(future.status, 422, "the birth-date rule: {}", future.text);
+    assert_eq!(future.invalid_fields(), ["patient.birth_date"]);
+    // As a fetal case, the gestational age is required, as for any draft.
+    let fetal = app
+        .update_request(&genomic_id, json!({"topic": "fetal"}), &cast.requester)
+        .await;
+    assert_eq!(fetal.status, 200, "{}", fetal.text);
+    let refused = app.submit(&genomic_id, &cast.requester).await;
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    assert!(
+        refused
+            .invalid_fields()
+            .contains(&"patient.gestational_age_weeks".to_owned()),
+        "{}",
+        refused.text
+    );
+    assert_eq!(
+        app.update_request(
+            &genomic_id,
+            json!({"topic": "genome_sequencing"}),
+            &cast.requester
+        )
+        .await
+        .status,
+        200
+    );
     let completed = app
         .update_request(
             &genomic_id,
@@ -241,6 +283,19 @@ async fn recommendations_become_linked_prefilled_drafts(backend: Backend) {
     assert_eq!(
         after.text.matches("Prepare the follow-up request").count(),
         0
+    );
+    // The chain of requests: this one, then its three follow-ups, the genomic one at its RCP.
+    let chain = &after.text[after.text.find("The chain of requests").expect("a chain")..];
+    let chain = &chain[..chain.find("</ol>").unwrap()];
+    assert_eq!(chain.matches("<li").count(), 4, "{chain}");
+    assert!(chain.contains(reference.as_str()), "{chain}");
+    assert!(
+        chain.contains(genomic.body["reference"].as_str().unwrap()),
+        "{chain}"
+    );
+    assert!(
+        chain.contains("Genomic medicine (PFMG 2025) RCP"),
+        "{chain}"
     );
     assert_eq!(
         app.count(
@@ -384,4 +439,54 @@ async fn recommendations_become_linked_prefilled_drafts(backend: Backend) {
         2,
         "one audit row per reminder"
     );
+
+    // The figures: the genetic test came due yesterday and was followed up late; the
+    // re-evaluation, followed up now, in time. Both under the staff of the opinion's request.
+    let reevaluation = app.get_request(parent, &cast.requester).await.body["follow_ups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["recommendation"] == 2)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let summary = json!({"clinical_summary": "Growth re-evaluated: height -3.0 SD."});
+    assert_eq!(
+        app.update_request(&reevaluation, summary, &cast.requester)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(app.submit(&reevaluation, &cast.requester).await.status, 200);
+    let today = Utc::now().date_naive();
+    let figures = app
+        .api
+        .get(
+            &format!(
+                "/api/v1/admin/kpis?from={}&to={}",
+                today - Duration::days(3),
+                today + Duration::days(190)
+            ),
+            Some(&cast.coordinator),
+        )
+        .await;
+    assert_eq!(figures.status, 200, "{}", figures.text);
+    let total = &figures.body["total"];
+    assert_eq!(
+        (
+            total["follow_ups_due"].as_i64(),
+            total["follow_ups_in_time"].as_i64(),
+            total["follow_up_share"].as_f64()
+        ),
+        (Some(2), Some(1), Some(0.5)),
+        "{total:#}"
+    );
+    let staff = figures.body["staffs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["staff"] == "rcp-national")
+        .unwrap();
+    assert_eq!(staff["follow_ups_due"], 2, "the parent's staff");
 }

@@ -132,6 +132,16 @@ async fn reminders_go_once_before_and_on_the_day_whatever_stops(backend: Backend
     let fifth = deployment.serve_on(port).await;
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_eq!(reminder_rows(&deployment).await, 2, "no third one");
+    // Past its date with nothing submitted, the re-evaluation is the one overdue.
+    let overdue = fifth
+        .api()
+        .get("/api/v1/follow-ups?state=overdue", Some(&cast.requester))
+        .await;
+    assert_eq!(overdue.status, 200, "{}", overdue.text);
+    let items = overdue.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{}", overdue.text);
+    assert_eq!(items[0]["recommendation"], 1);
+    assert_eq!(items[0]["state"], "overdue");
     let received = reminders_received(&deployment, &sink).await;
     assert_eq!(received.len(), 2, "{received:?}");
     assert_eq!(

@@ -13,6 +13,8 @@ CREATE TABLE follow_up_dues (
     due_on DATE NOT NULL,
     follow_up_id TEXT REFERENCES requests (id),
     follow_up_submitted_at TIMESTAMP,
+    -- Submitted on or before the due date (in the center's calendar): the figures' share.
+    follow_up_in_time BOOLEAN,
     reminded_before_at TIMESTAMP,
     reminded_on_at TIMESTAMP,
     PRIMARY KEY (request_id, recommendation)

@@ -498,6 +498,17 @@ pub(super) async fn request_page(
     };
     let staff_name = view.staff.as_deref().and_then(staff_name_of);
     let follow_ups = follow_up_rows(&view, opinion.as_ref(), staff_name_of, web.lang());
+    let chain: Vec<serde_json::Value> = app::follow_ups::chain(&web.state, actor, &view)
+        .await
+        .or_page(web)?
+        .into_iter()
+        .map(|link| {
+            let staff_name = link.staff.as_deref().and_then(staff_name_of);
+            let mut value = serde_json::to_value(&link).unwrap_or_default();
+            value["staff_name"] = staff_name.into();
+            value
+        })
+        .collect();
     let decide = if actor.has_role(Role::Coordinator) {
         Some(decisions(web, &view, &allowed).await?)
     } else {
@@ -532,6 +543,7 @@ pub(super) async fn request_page(
         .with("messages", &messages.items)
         .with("opinion", opinion)
         .with("follow_ups", follow_ups)
+        .with("chain", chain)
         .with("decide", decide)
         .with("can_write_opinion", can_write_opinion)
         .with("max_file", max_file)
