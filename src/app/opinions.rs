@@ -96,15 +96,7 @@ pub(crate) fn opinion_view(
     request: &db::requests::RequestRow,
     delivered_only: bool,
 ) -> Result<Option<OpinionView>, AppError> {
-    // Follow-ups are made from a delivered opinion only: a request before it has none.
-    let follow_ups: Vec<FollowUpRef> = if request.status == RequestStatus::Completed {
-        db::requests::follow_ups(conn, &request.id)?
-            .into_iter()
-            .map(Into::into)
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let follow_ups = super::views::follow_ups_of(conn, request)?;
     let mut versions = db::opinions::versions(conn, &request.id)?
         .into_iter()
         .filter(|row| !delivered_only || row.status == OpinionStatus::Delivered)

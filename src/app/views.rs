@@ -113,6 +113,21 @@ impl From<db::requests::FollowUpRow> for FollowUpRef {
     }
 }
 
+/// The follow-ups made from a request's opinion, oldest first. They are made from a delivered
+/// opinion only: a request before it has none (and costs no query).
+pub fn follow_ups_of(
+    conn: &mut DbConnection,
+    request: &RequestRow,
+) -> Result<Vec<FollowUpRef>, AppError> {
+    if request.status != RequestStatus::Completed {
+        return Ok(Vec::new());
+    }
+    Ok(db::requests::follow_ups(conn, &request.id)?
+        .into_iter()
+        .map(Into::into)
+        .collect())
+}
+
 /// The parent of a follow-up, by its id.
 pub fn parent_ref(
     conn: &mut DbConnection,
@@ -265,15 +280,7 @@ fn load_view(
         Some(parent_id) => parent_ref(conn, parent_id)?,
         None => None,
     };
-    // Follow-ups are made from a delivered opinion only: a request before it has none.
-    let follow_ups = if request.status == RequestStatus::Completed {
-        db::requests::follow_ups(conn, &request.id)?
-            .into_iter()
-            .map(Into::into)
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let follow_ups = follow_ups_of(conn, &request)?;
     assemble(
         request,
         requester,
