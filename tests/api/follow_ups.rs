@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::helpers::spawn_app;
 use crate::on_both_backends;
 use crate::support::backend::Backend;
-use crate::support::cast::{Cast, PASSWORD, REQUESTER, rpps};
+use crate::support::cast::{COORDINATOR, Cast, PASSWORD, REQUESTER, TOTP_SECRET, rpps};
 use crate::support::forms::request_form;
 use crate::support::html::{Browser, location};
 
@@ -39,6 +39,40 @@ async fn recommendations_become_linked_prefilled_drafts(backend: Backend) {
     let cast = Cast::new(&app).await;
     let cases = app.discussed(&cast, &["FU-PARENT"]).await;
     let (parent, reference) = &cases[0];
+
+    // The opinion editor on the screens keeps a recommendation's date and staff.
+    let mut editor = Browser::new(&app.api);
+    let code = app.totp.code(TOTP_SECRET, COORDINATOR.email).await;
+    editor
+        .sign_in_with_code(COORDINATOR.email, PASSWORD, &code)
+        .await;
+    let form = editor.get(&format!("/requests/{parent}/opinion")).await;
+    assert_eq!(form.status, 200, "{}", form.text);
+    let later = (Utc::now().date_naive() + Duration::days(30)).to_string();
+    let saved = editor
+        .post(
+            &format!("/requests/{parent}/opinion"),
+            &form,
+            &[
+                ("summary", "Achondroplasia is confirmed."),
+                ("diagnosis.text", "Achondroplasia"),
+                ("diagnosis.status", "confirmed"),
+                ("recommendations[0].kind", "genetic_test"),
+                ("recommendations[0].text", "Sequence FGFR3"),
+                ("recommendations[0].due_on", later.as_str()),
+                ("recommendations[0].staff", "fmg2025"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.text);
+    let draft = app.get_opinion(parent, &cast.coordinator).await.body;
+    assert_eq!(draft["recommendations"][0]["due_on"], json!(later));
+    assert_eq!(draft["recommendations"][0]["staff"], "fmg2025");
+    let shown = editor.get(&format!("/requests/{parent}/opinion")).await;
+    assert!(
+        shown.text.contains(&format!("value=\"{later}\"")),
+        "the date shown again"
+    );
 
     // The opinion names a staff of the network, and a due date not past at delivery.
     let wrong = app
